@@ -1,0 +1,382 @@
+"""Pydantic models of the organization's records and the field rules of spec sections 1-4 and 9."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from store import urls
+from store.errors import FieldError, ValidationError
+from store.text import has_control
+
+SCHEMA_VERSION = 1
+
+Role = Literal["admin", "editor", "viewer"]
+ROLES: tuple[str, ...] = ("admin", "editor", "viewer")
+Sharing = Literal["private", "organization", "groups"]
+SHARING: tuple[str, ...] = ("private", "organization", "groups")
+AppType = Literal["spa", "m2m", "rwa"]
+APP_TYPES: tuple[str, ...] = ("spa", "m2m", "rwa")
+TokenAuth = Literal["none", "client_secret_post", "client_secret_basic"]
+TOKEN_AUTHS: tuple[str, ...] = ("none", "client_secret_post", "client_secret_basic")
+
+APP_TYPE_LABELS = {"spa": "Single Page Application", "m2m": "Machine to Machine", "rwa": "Regular Web Application"}
+SHARING_LABELS = {"private": "Private", "organization": "Entire organization", "groups": "Specific groups"}
+FIELD_LABELS = {
+    "name": "Name",
+    "description": "Description",
+    "app_url": "App URL",
+    "thumbnail_url": "Thumbnail URL",
+    "url": "URL",
+    "sharing": "Sharing",
+    "groups": "Groups",
+    "advanced": "Advanced settings",
+    "app_type": "Application type",
+    "token_auth": "Token endpoint authentication method",
+    "login_url": "Application login URL",
+    "pinned": "Pinned",
+    **urls.LIST_LABELS,
+}
+URL_FIELDS: tuple[str, ...] = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
+LIST_FIELDS: tuple[str, ...] = ("callback_urls", "logout_urls", "web_origins", "cors_origins")
+RWA_WARNING = (
+    "Regular Web Applications are being sunset: prefer a Single Page Application or Machine to Machine app."
+)
+LOGIN_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+
+
+def _clean_text(label: str, value: str, *, max_len: int, required: bool, no_angle: bool = False) -> str:
+    """Shared text rule: trimmed, length-bounded, no control characters (and optionally no < or >)."""
+    if has_control(value):
+        raise ValueError(f"{label} must not contain control characters.")
+    value = value.strip()
+    if required and not value:
+        raise ValueError(f"{label} is required.")
+    if len(value) > max_len:
+        raise ValueError(f"{label} must be at most {max_len} characters (it has {len(value)}).")
+    if no_angle and ("<" in value or ">" in value):
+        raise ValueError(f"{label} must not contain < or >.")
+    return value
+
+
+def _split_names(value: Any) -> list[str]:
+    """Group names typed as one comma-separated line or given as a list: trimmed, de-duplicated, in order."""
+    items = value.replace("\n", ",").split(",") if isinstance(value, str) else list(value or [])
+    return list(dict.fromkeys(str(g).strip() for g in items if str(g).strip()))
+
+
+def _url_field(field: str, value: str | None, *, required: bool) -> str | None:
+    """Run an http(s) URL rule from `store.urls` and turn its errors into one pydantic error."""
+    cleaned, errors = urls.validate_app_url(field, FIELD_LABELS[field], value, required=required)
+    if errors:
+        raise ValueError("\n".join(e.message for e in errors))
+    return cleaned
+
+
+class AppInput(BaseModel):
+    """What a person types to create or edit a built application, validated field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    app_url: str
+    thumbnail_url: str | None = None
+    sharing: Sharing = "organization"
+    groups: list[str] = Field(default_factory=list)
+    advanced: bool = False
+    app_type: AppType = "spa"
+    token_auth: TokenAuth | None = None
+    login_url: str | None = None
+    callback_urls: list[str] = Field(default_factory=list)
+    logout_urls: list[str] = Field(default_factory=list)
+    web_origins: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _clean_text("Name", v, max_len=100, required=True, no_angle=True)
+
+    @field_validator("description")
+    @classmethod
+    def _description(cls, v: str) -> str:
+        return _clean_text("Description", v or "", max_len=140, required=False)
+
+    @field_validator("app_url")
+    @classmethod
+    def _app_url(cls, v: str) -> str:
+        return _url_field("app_url", v, required=True) or ""
+
+    @field_validator("thumbnail_url")
+    @classmethod
+    def _thumbnail_url(cls, v: str | None) -> str | None:
+        return _url_field("thumbnail_url", v, required=False)
+
+    @field_validator("login_url")
+    @classmethod
+    def _login_url(cls, v: str | None) -> str | None:
+        cleaned, errors = urls.validate_login_url("login_url", v)
+        if errors:
+            raise ValueError("\n".join(e.message for e in errors))
+        return cleaned
+
+    @field_validator("callback_urls", "logout_urls", "web_origins", "cors_origins", mode="before")
+    @classmethod
+    def _url_list(cls, v: Any, info: Any) -> list[str]:
+        cleaned, errors = urls.validate_url_list(info.field_name, v)
+        if errors:
+            raise ValueError("\n".join(e.message for e in errors))
+        return cleaned
+
+    _groups = field_validator("groups", mode="before")(lambda cls, v: _split_names(v))
+
+
+class RegisteredInput(BaseModel):
+    """What an admin types to add or edit a registered application (a shortcut, no credentials)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    url: str
+    thumbnail_url: str | None = None
+    sharing: Sharing = "organization"
+    groups: list[str] = Field(default_factory=list)
+    pinned: bool = False
+
+    _name = field_validator("name")(lambda cls, v: _clean_text("Name", v, max_len=100, required=True, no_angle=True))
+    _description = field_validator("description")(
+        lambda cls, v: _clean_text("Description", v or "", max_len=140, required=False)
+    )
+    _url = field_validator("url")(lambda cls, v: _url_field("url", v, required=True) or "")
+    _thumb = field_validator("thumbnail_url")(lambda cls, v: _url_field("thumbnail_url", v, required=False))
+    _groups = field_validator("groups", mode="before")(lambda cls, v: _split_names(v))
+
+
+class UserRecord(BaseModel):
+    """A member of the organization: login name, display name and one role."""
+
+    login: str
+    display_name: str = ""
+    role: Role = "viewer"
+
+    @field_validator("login")
+    @classmethod
+    def _login(cls, v: str) -> str:
+        if has_control(v) or not LOGIN_RE.match(v):
+            raise ValueError(
+                "User name must be 1-64 characters of letters, digits, '_', '.', '@' or '-', not starting with '.', '@' or '-'."
+            )
+        return v
+
+    @field_validator("display_name")
+    @classmethod
+    def _display(cls, v: str) -> str:
+        return _clean_text("Display name", v or "", max_len=100, required=False, no_angle=True)
+
+
+class GroupRecord(BaseModel):
+    """A named set of users that apps can be shared with."""
+
+    id: str
+    name: str
+    members: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _clean_text("Group name", v, max_len=64, required=True, no_angle=True)
+
+
+class BuiltApp(BaseModel):
+    """A stored built application (OAuth client) with its system fields."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    description: str = ""
+    app_url: str
+    thumbnail_url: str | None = None
+    sharing: Sharing = "organization"
+    groups: list[str] = Field(default_factory=list)
+    advanced: bool = False
+    app_type: AppType = "spa"
+    token_auth: TokenAuth | None = None
+    login_url: str | None = None
+    callback_urls: list[str] = Field(default_factory=list)
+    logout_urls: list[str] = Field(default_factory=list)
+    web_origins: list[str] = Field(default_factory=list)
+    cors_origins: list[str] = Field(default_factory=list)
+    owner: str
+    client_id: str
+    client_secret: str
+    created_at: str
+    updated_at: str
+    updated_by: str = ""
+    version: int = 1
+
+
+class RegisteredApp(BaseModel):
+    """A stored registered application: a shortcut to an external app that admins manage."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    description: str = ""
+    url: str
+    thumbnail_url: str | None = None
+    sharing: Sharing = "organization"
+    groups: list[str] = Field(default_factory=list)
+    pinned: bool = False
+    created_at: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+    version: int = 1
+
+
+class AuditEntry(BaseModel):
+    """Who did what to which object, when, and which fields changed (never secret values)."""
+
+    at: str
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    object_name: str = ""
+    app_owner: str | None = None
+    fields: list[str] = Field(default_factory=list)
+    detail: str = ""
+
+
+def field_errors(exc: PydanticValidationError) -> list[FieldError]:
+    """Turn pydantic's errors into appdeck field errors with plain sentences."""
+    out: list[FieldError] = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "input"
+        label = FIELD_LABELS.get(field, field)
+        if err["type"] == "value_error":
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+            for line in msg.splitlines():
+                out.append(FieldError(field, line))
+        elif err["type"] == "missing":
+            out.append(FieldError(field, f"{label} is required."))
+        elif err["type"] == "literal_error":
+            out.append(FieldError(field, f"{label}: {err['msg'].replace('Input should be', 'must be one of')}."))
+        elif err["type"] == "extra_forbidden":
+            out.append(FieldError(field, f"{field} is not a field of this record."))
+        else:
+            out.append(FieldError(field, f"{label}: {err['msg']}."))
+    return out
+
+
+def cross_field_errors(app: AppInput) -> list[FieldError]:
+    """Rules that span fields: the type-dependent token method and the Machine to Machine restrictions."""
+    errors: list[FieldError] = []
+    if app.sharing == "groups" and not app.groups:
+        errors.append(FieldError("groups", "Sharing with specific groups needs at least one group."))
+    if app.sharing != "groups" and app.groups:
+        errors.append(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
+    if not app.advanced:
+        set_fields = [f for f in ("token_auth", *URL_FIELDS) if getattr(app, f)]
+        if app.app_type != "spa":
+            set_fields.insert(0, "app_type")
+        if set_fields:
+            names = ", ".join(FIELD_LABELS[f] for f in set_fields)
+            errors.extend(
+                FieldError(f, f"{names}: these are advanced settings; turn advanced settings on to set them.")
+                for f in set_fields[:1]
+            )
+        return errors
+    if app.token_auth is not None and app.app_type != "rwa":
+        fixed = "none" if app.app_type == "spa" else "client_secret_post"
+        errors.append(
+            FieldError(
+                "token_auth",
+                f"Token endpoint authentication method can only be set for a Regular Web Application; "
+                f"a {APP_TYPE_LABELS[app.app_type]} always uses {fixed}.",
+            )
+        )
+    if app.app_type == "m2m":
+        set_fields = [f for f in URL_FIELDS if getattr(app, f)]
+        if set_fields:
+            names = ", ".join(FIELD_LABELS[f] for f in set_fields)
+            for f in set_fields:
+                errors.append(
+                    FieldError(f, f"Machine to Machine apps have no login, callback, logout or origin URLs: clear {names}.")
+                )
+    return errors
+
+
+def validate_app_input(data: dict[str, Any]) -> AppInput:
+    """Validate a whole app draft; raise ValidationError carrying every broken rule by field id."""
+    try:
+        app = AppInput.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError(field_errors(exc)) from None
+    errors = cross_field_errors(app)
+    if errors:
+        raise ValidationError(errors)
+    return app
+
+
+def validate_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """Validate any input model and raise appdeck's ValidationError on failure."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError(field_errors(exc)) from None
+
+
+def effective_token_auth(app_type: str, token_auth: str | None) -> str:
+    """The method the app really uses: spa none, m2m client_secret_post, rwa as set (default post)."""
+    if app_type == "spa":
+        return "none"
+    if app_type == "m2m":
+        return "client_secret_post"
+    return token_auth or "client_secret_post"
+
+
+def effective_urls(app: Any) -> dict[str, Any]:
+    """What the app really allows (spec section 3), with a flag per value saying whether it was derived."""
+    get = app.get if isinstance(app, dict) else lambda k, d=None: getattr(app, k, d)
+    advanced = bool(get("advanced", False))
+    app_type = get("app_type", "spa") if advanced else "spa"
+    if app_type == "m2m":
+        return {
+            "login_url": None,
+            "callback_urls": [],
+            "logout_urls": [],
+            "web_origins": [],
+            "cors_origins": [],
+            "derived": {"login_url": False, "callback_urls": False, "logout_urls": False, "web_origins": False, "cors_origins": False},
+        }
+
+    def own(field: str) -> Any:
+        return get(field) if advanced else None
+
+    login = own("login_url") or get("app_url")
+    callbacks = list(own("callback_urls") or []) or [login]
+    logout = list(own("logout_urls") or []) or [login]
+    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks) if o))
+    web = list(own("web_origins") or []) or derived_origins
+    cors = list(own("cors_origins") or []) or derived_origins
+    return {
+        "login_url": login,
+        "callback_urls": callbacks,
+        "logout_urls": logout,
+        "web_origins": web,
+        "cors_origins": cors,
+        "derived": {
+            "login_url": not own("login_url"),
+            "callback_urls": not own("callback_urls"),
+            "logout_urls": not own("logout_urls"),
+            "web_origins": not own("web_origins"),
+            "cors_origins": not own("cors_origins"),
+        },
+    }

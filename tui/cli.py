@@ -1,0 +1,525 @@
+"""The scriptable CLI: `appdeck <group> <command>`; it shares the controller's rules and never imports Textual."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import Any
+
+import orjson
+
+from store.controller import Controller, resolve_store, resolve_user
+from store.errors import AppdeckError, ValidationError
+from store.text import safe
+
+EXIT_USAGE = 2
+
+
+def version() -> str:
+    """The installed appdeck version."""
+    try:
+        return metadata.version("appdeck")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+class UsageError(Exception):
+    """A command that cannot run as called (exit 2)."""
+
+
+# -- output --------------------------------------------------------------------------------------------
+
+
+def plain_output() -> bool:
+    """Tab-separated, colourless output when piped or when NO_COLOR is set."""
+    return not sys.stdout.isatty() or bool(os.environ.get("NO_COLOR"))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """An aligned table on a terminal, tab-separated lines otherwise; every cell made safe."""
+    cells = [[safe(c) if c is not None else "" for c in row] for row in rows]
+    if plain_output():
+        for row in cells:
+            print("\t".join(c.replace("\t", " ") for c in row))
+        return
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    print("\033[1m" + "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip() + "\033[0m")
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout (orjson escapes control characters)."""
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def print_pairs(pairs: Sequence[tuple[str, Any]]) -> None:
+    """`key: value` lines with aligned keys."""
+    width = max(len(k) for k, _ in pairs)
+    for k, v in pairs:
+        if isinstance(v, list):
+            v = ", ".join(safe(x) for x in v) if v else "-"
+        print(f"{k.ljust(width)}  {safe(v) if v not in (None, '') else '-'}")
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask on a terminal; refuse when stdin is not one and --yes was not given."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("refusing to continue without confirmation: stdin is not a terminal; pass --yes")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise UsageError("cancelled; nothing was changed")
+
+
+# -- argument parsing ----------------------------------------------------------------------------------
+
+
+def _app_options(p: argparse.ArgumentParser, *, create: bool) -> None:
+    p.add_argument("--name", required=create)
+    p.add_argument("--app-url", required=create)
+    p.add_argument("--description")
+    p.add_argument("--thumbnail-url")
+    p.add_argument("--sharing", choices=["private", "organization", "groups"])
+    p.add_argument("--group", action="append", dest="groups", metavar="G", help="a group to share with (repeatable)")
+    adv = p.add_argument_group("advanced settings (any of these turns advanced settings on)")
+    adv.add_argument("--type", dest="app_type", choices=["spa", "m2m", "rwa"])
+    adv.add_argument("--login-url")
+    adv.add_argument("--callback-url", action="append", dest="callback_urls", metavar="U")
+    adv.add_argument("--logout-url", action="append", dest="logout_urls", metavar="U")
+    adv.add_argument("--web-origin", action="append", dest="web_origins", metavar="U")
+    adv.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="U")
+    adv.add_argument("--token-auth", choices=["none", "client_secret_post", "client_secret_basic"])
+    if not create:
+        p.add_argument("--no-advanced", action="store_true", help="turn advanced settings off (drops them)")
+        p.add_argument("--if-version", type=int, metavar="N", help="refuse as a conflict unless the app is at version N")
+    p.add_argument("--json", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = argparse.ArgumentParser(prog="appdeck", description="Manage your organization's built applications.")
+    parser.add_argument("--version", action="version", version=f"appdeck {version()}")
+    parser.add_argument("--store", help="store file (env APPDECK_STORE; default: the platform's user data dir)")
+    parser.add_argument("--user", help="act as this user (env APPDECK_USER; default: your login name)")
+    parser.add_argument("--readonly", action="store_true", help="open the TUI with every change disabled")
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND")
+
+    apps = sub.add_parser("apps", help="built applications").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    p = apps.add_parser("list", help="apps you can see")
+    p.add_argument("--view", choices=["developers", "applications"], default="developers")
+    p.add_argument("--json", action="store_true")
+    p = apps.add_parser("show", help="one app's details")
+    p.add_argument("app")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--reveal-secret", action="store_true")
+    _app_options(apps.add_parser("create", help="create a built application"), create=True)
+    p = apps.add_parser("update", help="change some fields of an app you own")
+    p.add_argument("app")
+    _app_options(p, create=False)
+    p = apps.add_parser("share", help="set who sees an app")
+    p.add_argument("app")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--private", action="store_const", const="private", dest="sharing")
+    g.add_argument("--organization", action="store_const", const="organization", dest="sharing")
+    g.add_argument("--group", action="append", dest="groups", metavar="G")
+    p.add_argument("--json", action="store_true")
+    for name, help_ in (("delete", "delete an app you own"), ("rotate-secret", "replace an app's client secret")):
+        p = apps.add_parser(name, help=help_)
+        p.add_argument("app")
+        p.add_argument("--yes", action="store_true")
+        p.add_argument("--json", action="store_true")
+    p = apps.add_parser("check-url", help="would this URL be allowed? (exit 0 allowed, 1 refused)")
+    p.add_argument("app")
+    k = p.add_mutually_exclusive_group(required=True)
+    for flag, const in (("--callback", "callback"), ("--logout", "logout"), ("--web-origin", "web_origin"), ("--cors", "cors")):
+        k.add_argument(flag, action="store_const", const=const, dest="kind")
+    p.add_argument("url")
+    p.add_argument("--json", action="store_true")
+
+    users = sub.add_parser("users", help="members and roles").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    p = users.add_parser("list")
+    p.add_argument("--json", action="store_true")
+    p = users.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--role", choices=["admin", "editor", "viewer"], default="viewer")
+    p.add_argument("--display-name", default="")
+    p = users.add_parser("set-role")
+    p.add_argument("name")
+    p.add_argument("role", choices=["admin", "editor", "viewer"])
+    p.add_argument("--inherit-to", metavar="USER")
+    p = users.add_parser("remove")
+    p.add_argument("name")
+    p.add_argument("--inherit-to", metavar="USER")
+
+    groups = sub.add_parser("groups", help="groups").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    p = groups.add_parser("list")
+    p.add_argument("--json", action="store_true")
+    groups.add_parser("add").add_argument("name")
+    p = groups.add_parser("rename")
+    p.add_argument("old")
+    p.add_argument("new")
+    groups.add_parser("remove").add_argument("name")
+    for name in ("add-member", "remove-member"):
+        p = groups.add_parser(name)
+        p.add_argument("group_name")
+        p.add_argument("member")
+
+    reg = sub.add_parser("registered", help="registered applications (admins)").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    p = reg.add_parser("list")
+    p.add_argument("--json", action="store_true")
+    for name in ("add", "update"):
+        p = reg.add_parser(name)
+        if name == "update":
+            p.add_argument("id")
+        p.add_argument("--name", required=name == "add")
+        p.add_argument("--url", required=name == "add")
+        p.add_argument("--description")
+        p.add_argument("--thumbnail-url")
+        p.add_argument("--sharing", choices=["private", "organization", "groups"])
+        p.add_argument("--group", action="append", dest="groups", metavar="G")
+        p.add_argument("--pinned", action=argparse.BooleanOptionalAction, default=None)
+        p.add_argument("--json", action="store_true")
+    p = reg.add_parser("remove")
+    p.add_argument("id")
+    p.add_argument("--yes", action="store_true")
+
+    org = sub.add_parser("org", help="the organization").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    org.add_parser("rename").add_argument("name")
+
+    p = sub.add_parser("audit", help="the audit trail you may see, newest first")
+    p.add_argument("--app")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("info", help="version, store, acting user and role")
+    sub.add_parser("demo", help="create a demo store to look around")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+ADVANCED_KEYS = ("app_type", "login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins", "token_auth")
+
+
+def app_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The app fields given on the command line; any advanced option turns advanced settings on."""
+    out: dict[str, Any] = {}
+    for key in ("name", "app_url", "description", "sharing", *ADVANCED_KEYS):
+        value = getattr(args, key, None)
+        if value is not None:
+            out[key] = value
+    if args.thumbnail_url is not None:
+        out["thumbnail_url"] = args.thumbnail_url or None
+    if "login_url" in out and not out["login_url"]:
+        out["login_url"] = None
+    if args.groups is not None:
+        out["groups"] = args.groups
+        out.setdefault("sharing", "groups")
+    if any(k in out for k in ADVANCED_KEYS):
+        out["advanced"] = True
+    if getattr(args, "no_advanced", False):
+        if any(k in out for k in ADVANCED_KEYS):
+            raise UsageError("--no-advanced cannot be combined with advanced options")
+        out["advanced"] = False
+    return out
+
+
+def app_row(ctl: Controller, app: Any) -> dict[str, Any]:
+    """The list/JSON summary of an app: never the secret."""
+    groups = {g["id"]: g["name"] for g in ctl.list_groups()}
+    return {
+        "id": app.id,
+        "name": app.name,
+        "type": app.app_type if app.advanced else "spa",
+        "sharing": app.sharing,
+        "groups": [groups.get(g, g) for g in app.groups],
+        "owner": app.owner,
+        "client_id": app.client_id,
+        "app_url": app.app_url,
+        "description": app.description,
+        "updated_at": app.updated_at,
+        "version": app.version,
+    }
+
+
+def show_app(ctl: Controller, app: Any, *, as_json: bool, reveal: bool = False, warnings: list[str] | None = None) -> None:
+    """Print one app's details (effective URLs included)."""
+    d = ctl.details(app, reveal_secret=reveal)
+    for w in warnings or []:
+        print(f"warning: {w}", file=sys.stderr)
+    if as_json:
+        print_json(d)
+        return
+    eff = d["effective"]
+
+    def mark(field: str) -> str:
+        return (" (from app URL)" if field == "login_url" else " (derived)") if eff["derived"][field] else ""
+
+    pairs: list[tuple[str, Any]] = [
+        ("id", d["id"]),
+        ("name", d["name"]),
+        ("description", d["description"]),
+        ("type", d["type_label"]),
+        ("owner", d["owner"]),
+        ("sharing", d["sharing"] + (f" ({', '.join(d['group_names'])})" if d["group_names"] else "")),
+        ("app URL", d["app_url"]),
+        ("thumbnail URL", d["thumbnail_url"]),
+        ("client ID", d["client_id"]),
+        ("client secret", d["client_secret"] if reveal else "•" * 12 + " (hidden; --reveal-secret, owner only)"),
+        ("token auth", d["token_auth_effective"]),
+        ("advanced", "on" if d["advanced"] else "off"),
+    ]
+    if d["app_type"] != "m2m" or not d["advanced"]:
+        pairs += [
+            ("login URL" + mark("login_url"), eff["login_url"]),
+            ("callback URLs" + mark("callback_urls"), eff["callback_urls"]),
+            ("logout URLs" + mark("logout_urls"), eff["logout_urls"]),
+            ("web origins" + mark("web_origins"), eff["web_origins"]),
+            ("CORS origins" + mark("cors_origins"), eff["cors_origins"]),
+        ]
+    pairs += [("created", d["created_at"]), ("updated", f"{d['updated_at']} by {d['updated_by']}"), ("version", d["version"])]
+    print_pairs(pairs)
+
+
+def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck apps ...`"""
+    if args.cmd == "list":
+        if args.view == "applications":
+            entries = ctl.list_applications()
+            if args.json:
+                print_json([e.__dict__ for e in entries])
+            else:
+                print_table(["name", "kind", "pinned", "url", "description"],
+                            [[e.name, e.kind, "yes" if e.pinned else "", e.url, e.description] for e in entries])
+            return 0
+        rows = [app_row(ctl, a) for a in ctl.list_apps("developers")]
+        if args.json:
+            print_json(rows)
+        else:
+            print_table(["name", "type", "sharing", "owner", "client id", "updated", "id"],
+                        [[r["name"], r["type"], r["sharing"], r["owner"], r["client_id"], r["updated_at"], r["id"]] for r in rows])
+        return 0
+    if args.cmd == "show":
+        show_app(ctl, ctl.get_app(args.app), as_json=args.json, reveal=args.reveal_secret)
+        return 0
+    if args.cmd == "create":
+        saved = ctl.create_app(app_changes(args))
+        if args.json:
+            show_app(ctl, saved.app, as_json=True, warnings=saved.warnings)
+        else:
+            for w in saved.warnings:
+                print(f"warning: {w}", file=sys.stderr)
+            print(f"created {saved.app.id} \"{safe(saved.app.name)}\" (client ID {saved.app.client_id})")
+        return 0
+    if args.cmd == "update":
+        app = ctl.get_app(args.app)
+        changes = app_changes(args)
+        if not changes:
+            raise UsageError("nothing to change: give at least one field option")
+        saved = ctl.update_app(app.id, changes, expected_version=args.if_version)
+        if args.json:
+            show_app(ctl, saved.app, as_json=True, warnings=saved.warnings)
+        else:
+            for w in saved.warnings:
+                print(f"warning: {w}", file=sys.stderr)
+            print(f"updated {saved.app.id} \"{safe(saved.app.name)}\" (version {saved.app.version})")
+        return 0
+    if args.cmd == "share":
+        app = ctl.get_app(args.app)
+        sharing = args.sharing or "groups"
+        saved = ctl.share_app(app.id, sharing, args.groups or [])
+        if args.json:
+            print_json(app_row(ctl, saved.app))
+        else:
+            print(f"\"{safe(saved.app.name)}\" is now shared: {sharing}"
+                  + (f" ({', '.join(safe(g) for g in app_row(ctl, saved.app)['groups'])})" if sharing == "groups" else ""))
+            print("Sharing controls who sees the app here, not who can log in to it.")
+        return 0
+    if args.cmd == "delete":
+        app = ctl.get_app(args.app)
+        if app.owner != ctl.user:
+            ctl.delete_app(app.id)  # raises the owner-only refusal before any question is asked
+        confirm(
+            f"Delete \"{safe(app.name)}\"? Users and services using it can no longer authenticate, and re-creating it "
+            "gives a new client ID and secret.", args.yes)
+        deleted = ctl.delete_app(app.id, expected_version=app.version)
+        print_json({"deleted": deleted.id}) if args.json else print(f"deleted {deleted.id} \"{safe(deleted.name)}\"")
+        return 0
+    if args.cmd == "rotate-secret":
+        app = ctl.get_app(args.app)
+        if app.owner != ctl.user:
+            ctl.rotate_secret(app.id)
+        confirm(f"Rotate the secret of \"{safe(app.name)}\"? The old secret stops working at once.", args.yes)
+        rotated = ctl.rotate_secret(app.id, expected_version=app.version)
+        if args.json:
+            print_json({"rotated": rotated.id, "version": rotated.version})
+        else:
+            print(f"rotated the secret of {rotated.id}; see it with: appdeck apps show {rotated.id} --reveal-secret")
+        return 0
+    if args.cmd == "check-url":
+        result = ctl.check_url(ctl.get_app(args.app).id, args.kind, args.url)
+        if args.json:
+            print_json({"allowed": result.allowed, "kind": result.kind, "url": result.url, "matched": result.matched,
+                        "closest": result.closest, "differences": list(result.differences), "explanation": result.explain()})
+        else:
+            print(safe(result.explain()))
+        return 0 if result.allowed else 1
+    raise UsageError(f"unknown command apps {args.cmd}")
+
+
+def cmd_users(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck users ...`"""
+    if args.cmd == "list":
+        users = ctl.list_users()
+        if args.json:
+            print_json(users)
+        else:
+            print_table(["login", "name", "role", "apps"], [[u["login"], u.get("display_name"), u["role"], u["apps_owned"]] for u in users])
+    elif args.cmd == "add":
+        u = ctl.add_user(args.name, args.role, args.display_name)
+        print(f"added {safe(u['login'])} as {u['role']}")
+    elif args.cmd == "set-role":
+        ctl.set_role(args.name, args.role, args.inherit_to)
+        print(f"{safe(args.name)} is now {args.role}")
+    elif args.cmd == "remove":
+        ctl.remove_user(args.name, args.inherit_to)
+        print(f"removed {safe(args.name)}")
+    return 0
+
+
+def cmd_groups(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck groups ...`"""
+    if args.cmd == "list":
+        groups = ctl.list_groups()
+        if args.json:
+            print_json(groups)
+        else:
+            print_table(["name", "members", "id"], [[g["name"], ", ".join(g.get("members", [])), g["id"]] for g in groups])
+    elif args.cmd == "add":
+        print(f"added group {safe(ctl.add_group(args.name)['name'])}")
+    elif args.cmd == "rename":
+        print(f"renamed group to {safe(ctl.rename_group(args.old, args.new)['name'])}")
+    elif args.cmd == "remove":
+        n = ctl.remove_group(args.name)
+        print(f"removed group {safe(args.name)}; {n} app(s) no longer shared with it")
+    elif args.cmd == "add-member":
+        ctl.set_members(args.group_name, add=[args.member])
+        print(f"added {safe(args.member)} to {safe(args.group_name)}")
+    elif args.cmd == "remove-member":
+        ctl.set_members(args.group_name, remove=[args.member])
+        print(f"removed {safe(args.member)} from {safe(args.group_name)}")
+    return 0
+
+
+def cmd_registered(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck registered ...`"""
+    if args.cmd == "list":
+        regs = ctl.list_registered()
+        if args.json:
+            print_json([r.model_dump() for r in regs])
+        else:
+            print_table(["name", "pinned", "sharing", "url", "id"], [[r.name, "yes" if r.pinned else "", r.sharing, r.url, r.id] for r in regs])
+        return 0
+    if args.cmd == "remove":
+        reg = next((r for r in ctl.list_registered() if r.id == args.id or r.name == args.id), None)
+        confirm(f"Remove the registered application \"{safe(reg.name if reg else args.id)}\"?", args.yes)
+        removed = ctl.remove_registered(args.id)
+        print(f"removed {removed.id}")
+        return 0
+    data: dict[str, Any] = {}
+    for key in ("name", "url", "description", "sharing", "pinned"):
+        if getattr(args, key) is not None:
+            data[key] = getattr(args, key)
+    if args.thumbnail_url is not None:
+        data["thumbnail_url"] = args.thumbnail_url or None
+    if args.groups is not None:
+        data["groups"] = args.groups
+        data.setdefault("sharing", "groups")
+    reg = ctl.add_registered(data) if args.cmd == "add" else ctl.update_registered(args.id, data)
+    if args.json:
+        print_json(reg.model_dump())
+    else:
+        print(f"{'added' if args.cmd == 'add' else 'updated'} {reg.id} \"{safe(reg.name)}\"")
+    return 0
+
+
+def cmd_audit(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck audit`"""
+    entries = ctl.audit(args.app)
+    if args.json:
+        print_json([e.model_dump() for e in entries])
+    else:
+        print_table(["at", "actor", "action", "object", "name", "fields", "detail"],
+                    [[e.at, e.actor, e.action, f"{e.object_type} {e.object_id}", e.object_name, ",".join(e.fields), e.detail] for e in entries])
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """`appdeck info`: like `k9s info`."""
+    path, source = resolve_store(args.store)
+    user, user_source = resolve_user(args.user)
+    pairs: list[tuple[str, Any]] = [("version", version()), ("store", f"{path} (from {source})"), ("user", f"{user} (from {user_source})")]
+    try:
+        ctl = Controller(path, user, readonly=not path.exists())
+        pairs += [("organization", ctl.organization), ("role", ctl.role)]
+    except AppdeckError as exc:
+        pairs += [("role", f"unknown: {exc}")]
+    print_pairs(pairs)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
+    "apps": cmd_apps,
+    "users": cmd_users,
+    "groups": cmd_groups,
+    "registered": cmd_registered,
+    "audit": cmd_audit,
+    "org": lambda ctl, args: (ctl.rename_organization(args.name), print(f"organization renamed to {safe(args.name)}"), 0)[2],
+}
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse and run one command; return the exit code. `None` group means: start the TUI."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.group is None:
+            path, _ = resolve_store(args.store)
+            user, _ = resolve_user(args.user)
+            from tui.app import run_tui  # Textual is imported only for the TUI
+
+            return run_tui(path, user, readonly=args.readonly)
+        if args.group == "info":
+            return cmd_info(args)
+        if args.group == "demo":
+            from store.demo import create_demo
+
+            path, _ = resolve_store(args.store)
+            user, _ = resolve_user(args.user)
+            create_demo(path, user)
+            print(f"created a demo store at {path} with {user} as an admin; try: appdeck --store {path}")
+            return 0
+        path, _ = resolve_store(args.store)
+        user, _ = resolve_user(args.user)
+        ctl = Controller(path, user)
+        return COMMANDS[args.group](ctl, args)
+    except ValidationError as exc:
+        for err in exc.errors:
+            print(f"appdeck: {safe(err.message)}", file=sys.stderr)
+        return exc.exit_code
+    except AppdeckError as exc:
+        print(f"appdeck: {safe(exc.message)}", file=sys.stderr)
+        return exc.exit_code
+    except UsageError as exc:
+        print(f"appdeck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("appdeck: interrupted", file=sys.stderr)
+        return 130
+    except (EOFError, BrokenPipeError):
+        return 1
+
+
