@@ -294,6 +294,21 @@ class Controller:
         """Editors and admins create built applications."""
         return not self.readonly and self.role in ("admin", "editor")
 
+    def draft_problems(self, data: dict[str, Any]) -> list[FieldError]:
+        """Every rule a draft breaks right now (the form shows them while the user types); [] when it would save."""
+        try:
+            self.validate_app(data)
+        except ValidationError as exc:
+            return exc.errors
+        return []
+
+    def preview_effective(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The effective URLs a draft would have if saved as typed (for the form's live preview)."""
+        draft = dict(data)
+        for f in models.LIST_FIELDS:
+            draft[f] = urls.split_url_list(draft.get(f))
+        return models.effective_urls(draft)
+
     def details(self, app: BuiltApp, *, reveal_secret: bool = False) -> dict[str, Any]:
         """Everything about an app as plain data; the secret only when the owner asked to reveal it."""
         out = app.model_dump(exclude={"client_secret"})

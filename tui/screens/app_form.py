@@ -1,0 +1,256 @@
+"""One form for creating and editing a built application, with live errors and a preview of the effective URLs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static, Switch
+
+from store.controller import Saved
+from store.errors import AppdeckError, ConflictError, ValidationError
+from store.models import APP_TYPE_LABELS, FIELD_LABELS, RWA_WARNING, SHARING_LABELS, BuiltApp
+from store.text import safe
+from tui.screens.common import notify_error
+
+if TYPE_CHECKING:
+    from tui.app import AppdeckApp
+
+TEXT_FIELDS = ("name", "description", "app_url", "thumbnail_url")
+ADV_TEXT_FIELDS = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
+PLACEHOLDERS = {
+    "name": "My App",
+    "description": "What it is for (140 characters at most)",
+    "app_url": "https://myapp.example.com",
+    "thumbnail_url": "https://myapp.example.com/logo.png (150x150)",
+    "login_url": "https://myapp.example.com/login",
+    "callback_urls": "https://myapp.example.com/callback, https://*.example.com/cb",
+    "logout_urls": "https://myapp.example.com/logged-out",
+    "web_origins": "https://myapp.example.com",
+    "cors_origins": "https://myapp.example.com",
+}
+
+
+class AppFormScreen(ModalScreen[Saved | None]):
+    """Create (app is None) or edit a built application; ctrl+s saves, escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", tooltip="Save the application", id="form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", tooltip="Close (asks when there are unsaved changes)", id="form.cancel"),
+    ]
+
+    def __init__(self, app: BuiltApp | None) -> None:
+        super().__init__()
+        self.editing = app
+        self.touched: set[str] = set()
+        self.tried_save = False
+        self._loaded = False
+
+    @property
+    def deck(self) -> AppdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def _initial(self) -> dict[str, Any]:
+        a = self.editing
+        if a is None:
+            return {"sharing": "organization", "advanced": False, "app_type": "spa", "groups": []}
+        return a.model_dump()
+
+    def compose(self) -> ComposeResult:
+        init = self._initial()
+        groups = self.deck.controller.list_groups()
+        title = "New built application" if self.editing is None else f"Edit “{safe(self.editing.name)}”"
+        with Vertical(classes="dialog"):
+            yield Label(Content(title), classes="dialog-title")
+            yield Static("", id="banner", classes="banner-error hidden")
+            with VerticalScroll(id="form-body"):
+                for f in TEXT_FIELDS:
+                    yield from self._text_field(f, init.get(f) or "")
+                yield Label("Sharing", classes="field-label")
+                yield Select([(label, key) for key, label in SHARING_LABELS.items()], value=init.get("sharing", "organization"),
+                             allow_blank=False, id="sharing")
+                yield SelectionList[str](*[(safe(g["name"]), g["id"], g["id"] in init.get("groups", [])) for g in groups], id="groups")
+                yield Static("", id="error-groups", classes="field-error")
+                yield Static("Sharing controls who sees the app here, not who can log in to it.", classes="hint")
+                with Horizontal(classes="buttons", id="advanced-row"):
+                    yield Label("Advanced settings ", classes="field-label")
+                    yield Switch(value=bool(init.get("advanced")), id="advanced")
+                with Vertical(id="advanced-box"):
+                    yield Label("Application type", classes="field-label")
+                    yield Select([(label, key) for key, label in APP_TYPE_LABELS.items()], value=init.get("app_type") or "spa",
+                                 allow_blank=False, id="app_type")
+                    yield Static(RWA_WARNING, id="rwa-warning", classes="warning hidden")
+                    yield Label("Token endpoint authentication method (Regular Web Application only)", classes="field-label")
+                    yield Select([(v, v) for v in ("none", "client_secret_post", "client_secret_basic")],
+                                 value=init.get("token_auth") or "client_secret_post", allow_blank=False, id="token_auth")
+                    yield Static("", id="error-token_auth", classes="field-error")
+                    with Vertical(id="url-box"):
+                        for f in ADV_TEXT_FIELDS:
+                            value = init.get(f)
+                            yield from self._text_field(f, ", ".join(value) if isinstance(value, list) else (value or ""))
+                    yield Static("Machine to Machine apps have no login, callback, logout or origin URLs.", id="m2m-note",
+                                 classes="hint hidden")
+                yield Static("", id="preview")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+
+    def _text_field(self, field: str, value: str) -> ComposeResult:
+        label = FIELD_LABELS[field] + (" *" if field in ("name", "app_url") else "")
+        if field in ADV_TEXT_FIELDS[1:]:
+            label += "  (comma-separated)"
+        yield Label(label, classes="field-label")
+        yield Input(value=value, placeholder=PLACEHOLDERS.get(field, ""), id=field)
+        yield Static("", id=f"error-{field}", classes="field-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+        self._sync_visibility()
+        self._initial_draft = self.draft()
+        self._loaded = True
+        self.validate_live()
+
+    # -- reading the form ----------------------------------------------------------------------------
+
+    def draft(self) -> dict[str, Any]:
+        """What the form would save, as plain data for the controller (hidden M2M URL fields are not sent)."""
+        val = lambda f: self.query_one(f"#{f}", Input).value  # noqa: E731
+        advanced = self.query_one("#advanced", Switch).value
+        sharing = self.query_one("#sharing", Select).value
+        data: dict[str, Any] = {
+            "name": val("name"),
+            "description": val("description"),
+            "app_url": val("app_url"),
+            "thumbnail_url": val("thumbnail_url").strip() or None,
+            "sharing": sharing,
+            "groups": list(self.query_one("#groups", SelectionList).selected) if sharing == "groups" else [],
+            "advanced": advanced,
+        }
+        if advanced:
+            app_type = self.query_one("#app_type", Select).value
+            data["app_type"] = app_type
+            if app_type == "rwa":
+                data["token_auth"] = self.query_one("#token_auth", Select).value
+            if app_type != "m2m":
+                data["login_url"] = val("login_url").strip() or None
+                for f in ADV_TEXT_FIELDS[1:]:
+                    data[f] = val(f)
+        return data
+
+    def dirty(self) -> bool:
+        return self._loaded and self.draft() != self._initial_draft
+
+    # -- live feedback -------------------------------------------------------------------------------
+
+    def _sync_visibility(self) -> None:
+        advanced = self.query_one("#advanced", Switch).value
+        app_type = self.query_one("#app_type", Select).value
+        self.query_one("#advanced-box").set_class(not advanced, "hidden")
+        self.query_one("#groups").set_class(self.query_one("#sharing", Select).value != "groups", "hidden")
+        self.query_one("#url-box").set_class(app_type == "m2m", "hidden")
+        self.query_one("#m2m-note").set_class(app_type != "m2m", "hidden")
+        self.query_one("#rwa-warning").set_class(app_type != "rwa", "hidden")
+        self.query_one("#token_auth", Select).disabled = app_type != "rwa"
+
+    def validate_live(self) -> None:
+        """Ask the controller which rules the draft breaks; show them on fields the user has touched."""
+        ctl = self.deck.controller
+        data = self.draft()
+        problems = ctl.draft_problems(data)
+        by_field: dict[str, list[str]] = {}
+        for p in problems:
+            by_field.setdefault(p.field, []).append(p.message)
+        for f in (*TEXT_FIELDS, *ADV_TEXT_FIELDS, "groups", "token_auth"):
+            box = self.query_one(f"#error-{f}", Static)
+            shown = by_field.get(f, []) if (f in self.touched or self.tried_save) else []
+            box.update(Content("\n".join(safe(m) for m in shown)))
+            box.set_class(bool(shown), "shown")
+            if f in (*TEXT_FIELDS, *ADV_TEXT_FIELDS):
+                self.query_one(f"#{f}", Input).set_class(bool(shown), "-invalid")
+        eff = ctl.preview_effective(data)
+        if data.get("advanced") and data.get("app_type") == "m2m":
+            self.query_one("#preview", Static).update(Content("Effective URLs: none (Machine to Machine)."))
+            return
+        parts: list[str | tuple[str, str]] = [("Effective URLs (what the app will allow)", "bold"), "\n"]
+        for key, label in (("login_url", "login"), ("callback_urls", "callbacks"), ("logout_urls", "logout"),
+                           ("web_origins", "web origins"), ("cors_origins", "CORS")):
+            value = eff[key]
+            text = ", ".join(v or "" for v in value) if isinstance(value, list) else (value or "")
+            parts += [f"  {label:<12}", safe(text) or "—", ("  derived" if eff["derived"][key] else "", "italic"), "\n"]
+        self.query_one("#preview", Static).update(Content.assemble(*parts[:-1]))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._loaded and event.input.id:
+            self.touched.add(event.input.id)
+            self.validate_live()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if self._loaded:
+            self._sync_visibility()
+            self.validate_live()
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        if self._loaded:
+            self._sync_visibility()
+            self.validate_live()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        if self._loaded:
+            self.touched.add("groups")
+            self.validate_live()
+
+    # -- save / cancel -------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        ctl = self.deck.controller
+        data = self.draft()
+        banner = self.query_one("#banner", Static)
+        try:
+            if self.editing is None:
+                saved = ctl.create_app(data)
+            else:
+                saved = ctl.update_app(self.editing.id, data, expected_version=self.editing.version)
+        except ValidationError as exc:
+            self.tried_save = True
+            self.validate_live()
+            for e in exc.errors:  # errors the live check did not place (e.g. a group deleted meanwhile)
+                box = self.query(f"#error-{e.field}")
+                if box:
+                    box.first(Static).update(Content(safe(e.message)))
+                    box.first(Static).add_class("shown")
+            banner.update(Content(f"Not saved: {len(exc.errors)} problem(s). " + safe(exc.errors[0].message)))
+            banner.remove_class("hidden")
+            return
+        except ConflictError as exc:
+            banner.update(Content("Conflict: " + safe(exc.message) + " Your input is kept; escape discards it."))
+            banner.remove_class("hidden")
+            notify_error(self.deck, exc)
+            return
+        except AppdeckError as exc:
+            banner.update(Content(safe(exc.message)))
+            banner.remove_class("hidden")
+            notify_error(self.deck, exc)
+            return
+        self.dismiss(saved)
+
+    def action_cancel(self) -> None:
+        if not self.dirty():
+            self.dismiss(None)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def done(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Unsaved changes", "Discard your changes to this application?", confirm_label="Discard"), done)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        elif event.button.id == "cancel":
+            self.action_cancel()

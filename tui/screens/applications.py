@@ -1,0 +1,130 @@
+"""The Applications view: every built and registered app the user may open, pinned first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.style import Style
+from textual.widgets import Footer, Input, Static
+
+from store.controller import AppEntry
+from store.errors import AppdeckError
+from store.text import safe
+from tui.screens.common import notify_error, top_bar
+from tui.widgets.row_list import Column, RowList, make_row
+
+if TYPE_CHECKING:
+    from tui.app import AppdeckApp
+
+
+class ApplicationsScreen(Screen[None]):
+    """What the user can open: name, description and URL; Enter copies the URL, o opens it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "switch_view", "Views", tooltip="Developers / Applications", id="switch_view"),
+        Binding("slash", "filter", "Filter", tooltip="Filter by name, description or URL", id="apps.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="apps.clear_filter"),
+        Binding("enter,y,c", "copy_url", "Copy URL", tooltip="Copy the URL (OSC 52)", id="apps.copy_url"),
+        Binding("o", "open_url", "Open", tooltip="Open the URL in a browser", id="apps.open_url"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[str, AppEntry] = {}
+
+    @property
+    def deck(self) -> AppdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        yield Input(placeholder="filter: name, description, URL  (escape clears)", id="filter")
+        yield RowList([Column("Name", 28), Column("Kind", 10), Column("URL")],
+                      empty_text="No applications are shared with you yet.", id="main-list")
+        with VerticalScroll(id="details-scroll"):
+            yield Static(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#topbar", Static).update(top_bar(self.deck, "applications"))
+        self.reload()
+        self.query_one(RowList).focus()
+
+    def reload(self, *, keep: str | None = None, external: bool = False) -> None:
+        """Re-read the entries through the controller."""
+        try:
+            entries = self.deck.controller.list_applications()
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        self.entries = {e.id: e for e in entries}
+        rows = [
+            make_row(e.id, [("★ " if e.pinned else "") + e.name, "registered" if e.kind == "registered" else "built", e.url],
+                     [e.name, e.description, e.url])
+            for e in entries
+        ]
+        self.query_one(RowList).set_rows(rows, keep_key=keep)
+        self.show_details()
+
+    @property
+    def current(self) -> AppEntry | None:
+        key = self.query_one(RowList).highlighted_key
+        return self.entries.get(key) if key else None
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self.show_details()
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        self.action_copy_url()
+
+    def show_details(self) -> None:
+        entry = self.current
+        details = self.query_one("#details", Static)
+        if entry is None:
+            details.update(Content("Nothing to show."))
+            return
+        url = safe(entry.url)
+        details.update(
+            Content.assemble(
+                ("Name          ", "bold"), safe(entry.name), "\n",
+                ("Description   ", "bold"), safe(entry.description) or "—", "\n",
+                ("URL           ", "bold"), Content(url).stylize(Style(link=url)), "\n",
+                ("              ", ""), ("enter copies the URL · o opens it", "dim"),
+            )
+        )
+
+    def action_switch_view(self) -> None:
+        self.deck.switch_view()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.query_one(RowList).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one(RowList).set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(RowList).focus()
+
+    def action_copy_url(self) -> None:
+        entry = self.current
+        if entry is not None:
+            self.app.copy_to_clipboard(entry.url)
+            self.notify(f"Copied the URL of “{safe(entry.name)}”.", markup=False, timeout=3)
+
+    def action_open_url(self) -> None:
+        entry = self.current
+        if entry is not None:
+            self.app.open_url(entry.url)

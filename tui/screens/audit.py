@@ -1,0 +1,54 @@
+"""The audit trail the user may see, newest first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from store.errors import AppdeckError
+from store.text import safe
+from tui.screens.common import notify_error, short_time
+
+if TYPE_CHECKING:
+    from tui.app import AppdeckApp
+
+
+class AuditScreen(Screen[None]):
+    """Who did what to which object, when, and which fields changed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Back", id="audit.close")]
+
+    @property
+    def deck(self) -> AppdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Audit trail (newest first). Admins see everything; owners see their apps' entries."), id="topbar")
+        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("When", "Who", "Action", "Object", "Fields", "Detail")
+        self.reload()
+        table.focus()
+
+    def reload(self, *, external: bool = False, keep: str | None = None) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        try:
+            entries = self.deck.controller.audit()
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        for e in entries[:2000]:
+            table.add_row(*(Text(safe(v)) for v in (short_time(e.at), e.actor, e.action,
+                                                       f"{e.object_type} {e.object_name}", ", ".join(e.fields), e.detail)))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,38 @@
+"""Small shared pieces of the screens: the top bar text, error notices and date formatting."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+
+from store.errors import AppdeckError
+from store.text import safe
+
+if TYPE_CHECKING:
+    from tui.app import AppdeckApp
+
+
+def short_time(stamp: str) -> str:
+    """'2026-11-29T05:45:38+00:00' -> '2026-11-29 05:45'."""
+    return safe(stamp)[:16].replace("T", " ")
+
+
+def top_bar(app: AppdeckApp, view: str) -> Content:
+    """Organization, acting user and role, and which view is showing; all stored text literal."""
+    ctl = app.controller
+    views = ["Developers", "Applications"] if ctl.role != "viewer" else ["Applications"]
+    parts: list[str | tuple[str, str]] = [("appdeck", "bold"), "  ", safe(ctl.organization), "  ·  ", safe(ctl.user), f" ({ctl.role})"]
+    if ctl.readonly:
+        parts.append(("  READ-ONLY", "bold reverse"))
+    parts.append("  ·  ")
+    for v in views:
+        parts.append((f"[{v}]", "bold reverse") if v.lower() == view else f" {v} ")
+        parts.append(" ")
+    parts.append(("  tab switch · ? help", "dim"))
+    return Content.assemble(*parts)
+
+
+def notify_error(app: AppdeckApp, exc: AppdeckError) -> None:
+    """Show a controller error as a notification; its text is never markup."""
+    app.notify(safe(exc.message), title=type(exc).__name__.replace("Error", ""), severity="error", markup=False)

@@ -1,0 +1,87 @@
+"""Confirmations: a yes/no question, and a delete that needs the app's name typed."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from store.text import safe
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask one question; y or the confirm button says yes, n or escape says no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, message: str, *, confirm_label: str = "Yes") -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Content(safe(self.title_text)), classes="dialog-title")
+            yield Static(Content(safe(self.message)))
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (n)", id="no")
+                yield Button(f"{self.confirm_label} (y)", id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class DeleteScreen(ModalScreen[bool]):
+    """Delete only after the user types the app's exact name."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.app_name = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Delete application", classes="dialog-title")
+            yield Static(
+                Content.assemble(
+                    "Delete “", (safe(self.app_name), "bold"), "”?\n\n",
+                    "Users and services using this app can no longer authenticate. Re-creating it gives a new client "
+                    "ID and secret.\n\nType the app's name to confirm:",
+                )
+            )
+            yield Input(placeholder=safe(self.app_name), id="typed")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Delete", id="delete", variant="error", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#typed", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#delete", Button).disabled = event.value != self.app_name
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value == self.app_name:
+            self.dismiss(True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "delete" and self.query_one("#typed", Input).value == self.app_name)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,320 @@
+"""The Developers view: the built apps the user may see, a details pane, and every action on the highlighted app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from store.errors import AppdeckError
+from store.models import APP_TYPE_LABELS, BuiltApp
+from store.text import safe
+from tui.screens.common import notify_error, short_time, top_bar
+from tui.widgets.row_list import Column, RowList, make_row
+
+if TYPE_CHECKING:
+    from tui.app import AppdeckApp
+
+APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
+               "reveal_secret": "reveal_secret", "copy_secret": "reveal_secret"}
+TYPE_SHORT = {"spa": "SPA", "m2m": "M2M", "rwa": "RWA"}
+SHARING_SHORT = {"private": "private", "organization": "org", "groups": "groups"}
+
+
+class DevelopersScreen(Screen[None]):
+    """Built applications: list, filter, details, and the owner's actions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "switch_view", "Views", tooltip="Developers / Applications", id="switch_view"),
+        Binding("slash", "filter", "Filter", tooltip="Filter by name, description, URL, owner or client ID", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("n", "new_app", "New", tooltip="Create a built application", id="new_app"),
+        Binding("e", "edit_app", "Edit", tooltip="Edit the highlighted app (owner)", id="edit_app"),
+        Binding("s", "share_app", "Share", tooltip="Choose who sees the app (owner)", id="share_app"),
+        Binding("d", "delete_app", "Delete", tooltip="Delete the app (owner)", id="delete_app"),
+        Binding("c,y", "copy_client_id", "Copy ID", tooltip="Copy the client ID (OSC 52)", id="copy_client_id"),
+        Binding("C,Y", "copy_secret", "Copy secret", tooltip="Copy the client secret (owner, OSC 52)", id="copy_secret"),
+        Binding("r", "reveal_secret", "Reveal", tooltip="Show or hide the client secret (owner)", id="reveal_secret"),
+        Binding("R", "rotate_secret", "Rotate", show=False, tooltip="Replace the client secret (owner)", id="rotate_secret"),
+        Binding("u", "check_url", "Check URL", show=False, tooltip="Would a URL be allowed?", id="check_url"),
+        Binding("o", "sort", "Sort", show=False, tooltip="Sort by the next column (again: reverse)", id="sort"),
+        Binding("a", "audit", "Audit", show=False, tooltip="The audit trail you may see", id="audit"),
+        Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.apps: dict[str, BuiltApp] = {}
+        self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
+        self._sort_col = -1
+
+    @property
+    def deck(self) -> AppdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        yield Input(placeholder="filter: name, description, URL, owner, client ID  (escape clears)", id="filter")
+        yield RowList(
+            [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)],
+            empty_text="No built applications yet. Press n to create the first one.",
+            id="main-list",
+        )
+        with VerticalScroll(id="details-scroll"):
+            yield Static(id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#topbar", Static).update(top_bar(self.deck, "developers"))
+        self.reload()
+        self.query_one(RowList).focus()
+
+    # -- data --------------------------------------------------------------------------------------
+
+    def reload(self, *, keep: str | None = None, external: bool = False) -> None:
+        """Re-read the apps through the controller and keep the cursor on the same app."""
+        try:
+            apps = self.deck.controller.list_apps("developers")
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        before = {k: a.version for k, a in self.apps.items()}
+        self.apps = {a.id: a for a in apps}
+        rows = [
+            make_row(
+                a.id,
+                [a.name, TYPE_SHORT[a.app_type if a.advanced else "spa"], SHARING_SHORT.get(a.sharing, a.sharing), a.owner, short_time(a.updated_at)],
+                [a.name, a.description, a.app_url, a.owner, a.client_id],
+                [a.name.lower(), a.app_type if a.advanced else "spa", a.sharing, a.owner, a.updated_at],
+            )
+            for a in apps
+        ]
+        self.query_one(RowList).set_rows(rows, keep_key=keep)
+        self.show_details()
+        self.refresh_bindings()
+        if external:
+            added = len(self.apps.keys() - before.keys())
+            removed = len(before.keys() - self.apps.keys())
+            changed = sum(1 for k, v in before.items() if k in self.apps and self.apps[k].version != v)
+            if added or removed or changed:
+                self.deck.notify(
+                    f"The store changed: {added} added, {changed} changed, {removed} removed.",
+                    title="Refreshed",
+                    markup=False,
+                )
+
+    @property
+    def current(self) -> BuiltApp | None:
+        key = self.query_one(RowList).highlighted_key
+        return self.apps.get(key) if key else None
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        if event.key != self.revealed:
+            self.revealed = None
+        self.show_details()
+        self.refresh_bindings()
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        self.query_one("#details-scroll").focus()
+
+    def show_details(self) -> None:
+        """Every field of the highlighted app, the effective URLs (marked when derived) and the credentials."""
+        details = self.query_one("#details", Static)
+        app = self.current
+        if app is None:
+            details.update(Content("Nothing selected." if self.apps else "Press n to create your first built application."))
+            return
+        ctl = self.deck.controller
+        d = ctl.details(app)
+        eff = d["effective"]
+        secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in ctl.permissions(app) else "   (owner only)")
+        if self.revealed == app.id:
+            try:
+                secret = ctl.reveal_secret(app.id)
+            except AppdeckError as exc:
+                notify_error(self.deck, exc)
+                self.revealed = None
+        lines: list[tuple[str, Any]] = [
+            ("Name", d["name"]),
+            ("Description", d["description"] or "—"),
+            ("Type", d["type_label"] + (f"   token auth: {d['token_auth_effective']}")),
+            ("Owner", d["owner"]),
+            ("Sharing", d["sharing"] + (f": {', '.join(d['group_names'])}" if d["group_names"] else "")),
+            ("App URL", d["app_url"]),
+            ("Thumbnail", d["thumbnail_url"] or "—"),
+            ("Client ID", d["client_id"] + "   c copies"),
+            ("Client secret", secret),
+        ]
+        if not (d["advanced"] and d["app_type"] == "m2m"):
+            for key, label in (("login_url", "Login URL"), ("callback_urls", "Callbacks"), ("logout_urls", "Logout URLs"),
+                               ("web_origins", "Web origins"), ("cors_origins", "CORS origins")):
+                value = eff[key]
+                text = ", ".join(value) if isinstance(value, list) else value
+                lines.append((label, f"{text}" + ("   (derived)" if eff["derived"][key] else "")))
+        lines.append(("Updated", f"{short_time(d['updated_at'])} by {d['updated_by']} · version {d['version']} · id {d['id']}"))
+        parts: list[str | tuple[str, str]] = []
+        for label, value in lines:
+            parts += [(f"{label:<14}", "bold"), safe(value), "\n"]
+        details.update(Content.assemble(*parts[:-1]))
+
+    # -- enabling keys -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        ctl = self.deck.controller
+        if action == "new_app":
+            return True if ctl.can_create() else None
+        if action == "settings":
+            return ctl.role == "admin"
+        if action in APP_ACTIONS:
+            app = self.current
+            return True if app is not None and APP_ACTIONS[action] in ctl.permissions(app) else None
+        if action in ("copy_client_id", "check_url"):
+            return True if self.current is not None else None
+        return True
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def action_switch_view(self) -> None:
+        self.deck.switch_view()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.query_one(RowList).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.query_one(RowList).set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(RowList).focus()
+
+    def action_sort(self) -> None:
+        self._sort_col = (self._sort_col + 1) % 5
+        lst = self.query_one(RowList)
+        lst.sort_by(self._sort_col)
+        self.notify(f"Sorted by {lst.columns[self._sort_col].title.lower()}.", markup=False, timeout=2)
+
+    def action_new_app(self) -> None:
+        from tui.screens.app_form import AppFormScreen
+
+        self.app.push_screen(AppFormScreen(None), self._after_save)
+
+    def action_edit_app(self) -> None:
+        from tui.screens.app_form import AppFormScreen
+
+        if self.current is not None:
+            self.app.push_screen(AppFormScreen(self.current), self._after_save)
+
+    def _after_save(self, saved: Any) -> None:
+        if saved is not None:
+            self.reload(keep=saved.app.id)
+            for warning in saved.warnings:
+                self.notify(warning, severity="warning", markup=False)
+            self.notify(f"Saved “{safe(saved.app.name)}”.", markup=False)
+
+    def action_share_app(self) -> None:
+        from tui.screens.sharing import SharingScreen
+
+        if self.current is not None:
+            self.app.push_screen(SharingScreen(self.current), self._after_save)
+
+    def action_delete_app(self) -> None:
+        from tui.screens.confirm import DeleteScreen
+
+        app = self.current
+        if app is None:
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                self.deck.controller.delete_app(app.id, expected_version=app.version)
+            except AppdeckError as exc:
+                notify_error(self.deck, exc)
+                return
+            self.reload()
+            self.notify(f"Deleted “{safe(app.name)}”.", markup=False)
+
+        self.app.push_screen(DeleteScreen(app.name), done)
+
+    def action_rotate_secret(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        app = self.current
+        if app is None:
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                self.deck.controller.rotate_secret(app.id, expected_version=app.version)
+            except AppdeckError as exc:
+                notify_error(self.deck, exc)
+                return
+            self.reload(keep=app.id)
+            self.notify(f"Rotated the client secret of “{safe(app.name)}”. The old secret no longer works.", markup=False)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Rotate client secret",
+                f"Rotate the client secret of “{safe(app.name)}”? The old secret stops working at once: every service "
+                "using it must be given the new one.",
+                confirm_label="Rotate",
+            ),
+            done,
+        )
+
+    def action_reveal_secret(self) -> None:
+        app = self.current
+        if app is not None:
+            self.revealed = None if self.revealed == app.id else app.id
+            self.show_details()
+
+    def action_copy_client_id(self) -> None:
+        app = self.current
+        if app is not None:
+            self.app.copy_to_clipboard(app.client_id)
+            self.notify(f"Copied the client ID of “{safe(app.name)}”.", markup=False, timeout=3)
+
+    def action_copy_secret(self) -> None:
+        app = self.current
+        if app is None:
+            return
+        try:
+            secret = self.deck.controller.reveal_secret(app.id)
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        self.app.copy_to_clipboard(secret)
+        self.notify(f"Copied the client secret of “{safe(app.name)}”.", markup=False, timeout=3)
+
+    def action_check_url(self) -> None:
+        from tui.screens.url_check import UrlCheckScreen
+
+        if self.current is not None:
+            self.app.push_screen(UrlCheckScreen(self.current))
+
+    def action_audit(self) -> None:
+        from tui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
+    def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
