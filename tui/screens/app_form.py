@@ -73,7 +73,7 @@ class AppFormScreen(ModalScreen[Saved | None]):
                 yield Label("Sharing", classes="field-label")
                 yield Select([(label, key) for key, label in SHARING_LABELS.items()], value=init.get("sharing", "organization"),
                              allow_blank=False, id="sharing")
-                yield SelectionList[str](*[(safe(g["name"]), g["id"], g["id"] in init.get("groups", [])) for g in groups], id="groups")
+                yield SelectionList[str](*[(Content(safe(g["name"])), g["id"], g["id"] in init.get("groups", [])) for g in groups], id="groups")
                 yield Static("", id="error-groups", classes="field-error")
                 yield Static("Sharing controls who sees the app here, not who can log in to it.", classes="hint")
                 with Horizontal(classes="buttons", id="advanced-row"):

@@ -51,6 +51,8 @@ class DevelopersScreen(Screen[None]):
         super().__init__()
         self.apps: dict[str, BuiltApp] = {}
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
+        # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
+        self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
 
     @property
@@ -116,6 +118,7 @@ class DevelopersScreen(Screen[None]):
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         if event.key != self.revealed:
             self.revealed = None
+            self._secret = None
         self.show_details()
         self.refresh_bindings()
 
@@ -134,11 +137,14 @@ class DevelopersScreen(Screen[None]):
         eff = d["effective"]
         secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in ctl.permissions(app) else "   (owner only)")
         if self.revealed == app.id:
-            try:
-                secret = ctl.reveal_secret(app.id)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                self.revealed = None
+            if self._secret is None or self._secret[:2] != (app.id, app.version):
+                try:
+                    self._secret = (app.id, app.version, ctl.reveal_secret(app.id))
+                except AppdeckError as exc:
+                    notify_error(self.deck, exc)
+                    self.revealed, self._secret = None, None
+            if self._secret is not None:
+                secret = self._secret[2]
         lines: list[tuple[str, Any]] = [
             ("Name", d["name"]),
             ("Description", d["description"] or "—"),
@@ -283,6 +289,7 @@ class DevelopersScreen(Screen[None]):
         app = self.current
         if app is not None:
             self.revealed = None if self.revealed == app.id else app.id
+            self._secret = None
             self.show_details()
 
     def action_copy_client_id(self) -> None:

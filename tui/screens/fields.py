@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,6 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
+from store.errors import AppdeckError
 from store.text import safe
 
 
@@ -33,11 +35,19 @@ class FieldsScreen(ModalScreen[dict[str, object] | None]):
         Binding("escape", "cancel", "Cancel", id="fields.cancel"),
     ]
 
-    def __init__(self, title: str, fields: list[FieldSpec], *, note: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: list[FieldSpec],
+        *,
+        note: str = "",
+        apply: Callable[[dict[str, Any]], object] | None = None,
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.fields = fields
         self.note = note
+        self.apply = apply  # when given, runs on save; a controller refusal keeps the dialog open
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -74,7 +84,14 @@ class FieldsScreen(ModalScreen[dict[str, object] | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        self.dismiss(self.values())
+        values = self.values()
+        if self.apply is not None:
+            try:
+                self.apply(values)
+            except AppdeckError as exc:
+                self.show_error(exc.message)
+                return
+        self.dismiss(values)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

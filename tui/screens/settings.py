@@ -93,15 +93,11 @@ class SettingsScreen(Screen[None]):
         def done(values: dict[str, Any] | None) -> None:
             if values is None:
                 return
-            try:
-                apply(values)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                return
             self.reload()
-            self.notify(f"{title}: done.", markup=False, timeout=3)
+            self.notify(f"{safe(title)}: done.", markup=False, timeout=3)
 
-        self.app.push_screen(FieldsScreen(title, fields, note=note), done)
+        # The dialog runs `apply` itself so a refusal shows in it and the user's input is kept.
+        self.app.push_screen(FieldsScreen(title, fields, note=note, apply=apply), done)
 
     def _reg_fields(self, r: Any = None) -> list[FieldSpec]:
         groups = self.deck.controller.list_groups()

@@ -47,7 +47,7 @@ class SharingScreen(ModalScreen[Saved | None]):
                 for mode in MODES:
                     yield RadioButton(SHARING_LABELS[mode], value=self.target.sharing == mode, id=f"mode-{mode}")
             yield Label("Groups", classes="field-label")
-            yield SelectionList[str](*[(safe(g["name"]), g["id"], g["id"] in self.target.groups) for g in groups], id="groups")
+            yield SelectionList[str](*[(Content(safe(g["name"])), g["id"], g["id"] in self.target.groups) for g in groups], id="groups")
             if not groups:
                 yield Static("No groups yet: an admin creates them in Settings.", classes="hint")
             yield Static("", id="error", classes="field-error")
@@ -60,7 +60,10 @@ class SharingScreen(ModalScreen[Saved | None]):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one(RadioSet).focus()
+        modes = self.query_one(RadioSet)
+        # Textual's RadioSet highlights its first button; start on the current mode so enter keeps it.
+        modes._selected = max(modes.pressed_index, 0)
+        modes.focus()
         self._sync()
 
     def mode(self) -> str:

@@ -1,0 +1,211 @@
+"""Unit tests of the RowList widget: filtering by index, a cursor that follows its key, sorting, and bounded repaints."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from tui.widgets.row_list import Column, Row, RowList, make_row
+from tui_helpers import tui_config  # noqa: F401  (autouse fixture)
+
+COLUMNS = [Column("Name"), Column("Kind", 6), Column("Rank", 5)]
+
+
+def rows(*names: str) -> list[Row]:
+    """Rows keyed k-<name>, with a kind and a numeric sort key for the Rank column."""
+    return [make_row(f"k-{n}", [n, "odd" if i % 2 else "even", str(i)], [n], [n.lower(), "odd" if i % 2 else "even", i])
+            for i, n in enumerate(names)]
+
+
+class Host(App[None]):
+    """A filter box above a RowList, wired like the real screens; records the Highlighted keys."""
+
+    CSS = "Input { height: 1; border: none; padding: 0; }"
+
+    def __init__(self, initial: list[Row]) -> None:
+        super().__init__()
+        self.initial = initial
+        self.highlighted: list[str | None] = []
+        self.selected: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="filter")
+        yield RowList(COLUMNS, empty_text="Empty here.")
+
+    def on_mount(self) -> None:
+        lst = self.query_one(RowList)
+        lst.set_rows(self.initial)
+        lst.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one(RowList).set_filter(event.value)
+
+    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+        self.highlighted.append(event.key)
+
+    def on_row_list_selected(self, event: RowList.Selected) -> None:
+        self.selected.append(event.key)
+
+
+def text_of(lst: RowList) -> list[str]:
+    """The rendered text of every line of the widget."""
+    return ["".join(seg.text for seg in lst.render_line(y)) for y in range(lst.size.height)]
+
+
+async def test_make_row_strips_controls_and_precomputes_the_search_key() -> None:
+    """Cells lose control characters; the search key is lowercase and covers every searchable field."""
+    row = make_row("a", ["x\x1b[1my", "b\nc"], ["Alpha", "URL\x07"], [1])
+    assert row.cells == ("x[1my", "b c")
+    assert row.search == "alpha\nurl"
+    assert row.sort == (1,)
+
+
+async def test_filter_swaps_indexes_and_keeps_every_row() -> None:
+    """A filter shows the matching rows in order; clearing it shows all again; the rows themselves are untouched."""
+    app = Host(rows("Apple", "banana", "Cherry", "bandana"))
+    async with app.run_test(size=(60, 10)):
+        lst = app.query_one(RowList)
+        assert lst.visible_keys() == ["k-Apple", "k-banana", "k-Cherry", "k-bandana"]
+        lst.set_filter("AN")
+        assert lst.visible_keys() == ["k-banana", "k-bandana"]
+        assert (lst.row_count, lst.total_count) == (2, 4)
+        lst.set_filter("zzz")
+        assert lst.visible_keys() == [] and lst.highlighted_key is None
+        lst.set_filter("")
+        assert lst.row_count == 4
+
+
+async def test_filter_by_keystrokes_and_empty_states() -> None:
+    """Typing in the filter box narrows the list; no match says how to clear; an empty list shows its text."""
+    app = Host(rows("Apple", "banana"))
+    async with app.run_test(size=(60, 10)) as pilot:
+        app.query_one(Input).focus()
+        await pilot.press("q")
+        lst = app.query_one(RowList)
+        assert lst.visible_keys() == []
+        assert "No rows match “q”. Escape clears the filter." in text_of(lst)[1]
+        lst.set_filter("")
+        lst.set_rows([])
+        await pilot.pause()
+        assert text_of(lst)[1].strip() == "Empty here."
+        assert text_of(lst)[0].split() == ["Name", "Kind", "Rank"]
+
+
+async def test_cursor_stays_on_the_same_key_across_set_rows() -> None:
+    """New rows before the cursor, reordering, and filtering keep the cursor on the same key."""
+    app = Host(rows("a", "b", "c", "d"))
+    async with app.run_test(size=(60, 10)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.press("j", "j")
+        assert lst.highlighted_key == "k-c"
+        lst.set_rows(rows("0", "1", "a", "b", "c", "d"))
+        assert lst.highlighted_key == "k-c" and lst.cursor == 4
+        lst.set_rows(list(reversed(rows("a", "b", "c", "d"))))
+        assert lst.highlighted_key == "k-c" and lst.cursor == 1
+        lst.set_filter("c")
+        assert lst.highlighted_key == "k-c" and lst.cursor == 0
+        lst.set_filter("")
+        assert lst.highlighted_key == "k-c"
+        lst.set_rows(rows("a", "b", "c", "d"), keep_key="k-a")
+        assert lst.highlighted_key == "k-a"
+
+
+async def test_cursor_when_its_row_disappears() -> None:
+    """The highlighted row removed: the cursor goes to the first row, never past the end; empty means None."""
+    app = Host(rows("a", "b", "c"))
+    async with app.run_test(size=(60, 10)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.press("G")
+        assert lst.highlighted_key == "k-c"
+        lst.set_rows(rows("a", "b"))
+        assert lst.highlighted_key in ("k-a", "k-b") and 0 <= lst.cursor < 2
+        lst.set_rows([])
+        assert lst.highlighted_key is None
+        await pilot.pause()
+        assert app.highlighted[-1] is None
+
+
+async def test_keys_move_the_cursor_and_post_messages() -> None:
+    """j/k/down/up, g/G, page keys and enter; the cursor never leaves the list."""
+    app = Host(rows(*[f"r{i:02}" for i in range(30)]))
+    async with app.run_test(size=(60, 10)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.press("k")
+        assert lst.cursor == 0
+        await pilot.press("j", "down")
+        assert lst.cursor == 2
+        await pilot.press("up")
+        assert lst.cursor == 1
+        await pilot.press("G")
+        assert lst.cursor == 29
+        assert lst.scroll_y > 0  # scrolled to keep the cursor visible
+        await pilot.press("j")
+        assert lst.cursor == 29
+        await pilot.press("g")
+        assert lst.cursor == 0 and lst.scroll_y == 0
+        await pilot.press("pagedown")
+        assert lst.cursor == lst.size.height - 1
+        await pilot.press("pageup")
+        assert lst.cursor == 0
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        assert app.selected == ["k-r01"]
+        assert app.highlighted[-1] == "k-r01"
+
+
+async def test_sort_toggles_and_keeps_the_cursor() -> None:
+    """sort_by a column sorts by its sort key; the same column again reverses; the cursor follows its key."""
+    app = Host(rows("b", "D", "a", "c"))
+    async with app.run_test(size=(60, 10)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.press("j")
+        assert lst.highlighted_key == "k-D"
+        lst.sort_by(0)
+        assert lst.visible_keys() == ["k-a", "k-b", "k-c", "k-D"]  # sort key is lowercase
+        assert lst.highlighted_key == "k-D"
+        lst.sort_by(0)
+        assert lst.visible_keys() == ["k-D", "k-c", "k-b", "k-a"]
+        lst.sort_by(2)  # numeric rank: insertion order b, D, a, c
+        assert lst.visible_keys() == ["k-b", "k-D", "k-a", "k-c"]
+        lst.sort_by(2)
+        assert lst.visible_keys() == ["k-c", "k-a", "k-D", "k-b"]
+        assert lst.highlighted_key == "k-D"
+        lst.set_rows(rows("e", "b", "D", "a", "c"))  # the sort stays in force for new rows
+        assert lst.visible_keys()[0] == "k-c" and lst.highlighted_key == "k-D"
+
+
+async def test_render_line_draws_header_rows_and_the_cursor() -> None:
+    """Line 0 is the header; each row is padded into its columns; only the cursor row carries the cursor style."""
+    app = Host(rows("alpha", "beta"))
+    async with app.run_test(size=(40, 6)):
+        lst = app.query_one(RowList)
+        lines = text_of(lst)
+        assert lines[1].startswith(" alpha") and "even" in lines[1]
+        assert lines[2].startswith(" beta") and "odd" in lines[2]
+        assert all(len(line) == 40 for line in lines)
+        cursor_style = lst.get_component_rich_style("rowlist--cursor")
+        assert list(lst.render_line(1))[0].style == cursor_style
+        assert list(lst.render_line(2))[0].style != cursor_style
+
+
+async def test_one_filter_keystroke_on_10000_rows_repaints_only_the_visible_lines() -> None:
+    """Regression guard (a count, not a timer): a keystroke re-renders at most the screen height plus a few lines."""
+    many = [make_row(f"id{i}", [f"app {i:05}", "spa", str(i)], [f"app {i:05}"], [i]) for i in range(10_000)]
+    app = Host(many)
+    height = 24
+    async with app.run_test(size=(80, height)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.pause()
+        assert lst.total_count == 10_000
+        app.query_one(Input).focus()
+        await pilot.pause()
+        lst.lines_rendered = 0
+        await pilot.press("7")
+        await pilot.pause()
+        assert lst.row_count == sum(1 for i in range(10_000) if "7" in f"app {i:05}")
+        assert 0 < lst.lines_rendered <= height + 3, lst.lines_rendered
+        lst.lines_rendered = 0
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert lst.row_count == 10_000
+        assert 0 < lst.lines_rendered <= height + 3, lst.lines_rendered

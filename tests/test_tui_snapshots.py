@@ -1,0 +1,141 @@
+"""SVG snapshots of the main screens at 80x24 and 120x40, from a demo store with fixed ids, times and secrets.
+
+Regenerate after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`, and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from store.demo import create_demo
+from tui.app import AppdeckApp
+from tui_helpers import key_of, make_app, row_list, tui_config  # noqa: F401  (autouse fixture)
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+FIXED_TIME = "2025-06-01T09:30:00+00:00"
+STAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+ID_RE = re.compile(r"\b(app|grp|reg)_[0-9a-f]{12}\b")
+
+
+def freeze_store(path: Path) -> None:
+    """Rewrite every random or time-dependent value (ids, client IDs, secrets, timestamps) to a fixed one.
+
+    Ids are renumbered in the order the apps sort by name (groups and registered apps by name too) and replaced
+    everywhere they occur (app groups, audit entries), so the store stays consistent.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    mapping: dict[str, str] = {}
+    for table, prefix in (("apps", "app"), ("groups", "grp"), ("registered", "reg")):
+        for n, rec in enumerate(sorted(data.get(table, {}).values(), key=lambda r: r["name"]), start=1):
+            mapping[rec["id"]] = f"{prefix}_{n:012d}"
+    for n, rec in enumerate(sorted(data["apps"].values(), key=lambda r: r["name"]), start=1):
+        rec["client_id"] = f"Cid{n:02d}" + "x" * 27
+        rec["client_secret"] = f"Sec{n:02d}-" + "s" * 58
+    text = json.dumps(data, indent=1)
+    text = ID_RE.sub(lambda m: mapping.get(m.group(0), m.group(0)), text)
+    text = STAMP_RE.sub(FIXED_TIME, text)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def frozen_demo(tmp_path: Path) -> Path:
+    """The demo store (acting user root, an admin) with fixed ids, client IDs, secrets and timestamps."""
+    path = tmp_path / "snap" / "store.json"
+    path.parent.mkdir()
+    create_demo(path, "root")
+    freeze_store(path)
+    return path
+
+
+def snapshot_app(path: Path) -> AppdeckApp:
+    """The app under test as root, with the real config kept out."""
+    return make_app(path, "root")
+
+
+def steady_inputs(pilot: Pilot[Any]) -> None:
+    """Stop every Input's cursor from blinking so the screenshot does not depend on timing."""
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+
+
+def go_to(name: str, *then: str) -> Callable[[Pilot[Any]], Any]:
+    """A run_before that moves the cursor onto `name` by keys, then presses `then`."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        target = key_of(pilot.app, name)
+        await pilot.press("g")
+        while row_list(pilot.app).highlighted_key != target:
+            await pilot.press("j")
+        await pilot.press(*then)
+        await pilot.pause()
+        steady_inputs(pilot)
+
+    return run
+
+
+def test_frozen_store_is_deterministic(tmp_path: Path) -> None:
+    """Two demo stores frozen apart are byte-identical (apart from nothing): the snapshots can be compared."""
+    texts = []
+    for name in ("a", "b"):
+        path = tmp_path / name / "store.json"
+        path.parent.mkdir()
+        create_demo(path, "root")
+        freeze_store(path)
+        texts.append(path.read_text())
+    assert texts[0] == texts[1]
+    assert "Cid01" in texts[0] and STAMP_RE.findall(texts[0]) == [FIXED_TIME] * len(STAMP_RE.findall(texts[0]))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_developers_list(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """The Developers view: top bar (Acme Robotics, root (admin), [Developers]), the list of the 9 apps root may see
+    with Name/Type/Sharing/Owner/Updated columns and Customer Portal highlighted, its details below, and the footer keys."""
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_details_of_an_advanced_app(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """Legacy Intranet (a Regular Web Application owned by dev-lee) highlighted: type RWA, token auth
+    client_secret_basic, its callback list not marked derived while login/logout are, and the secret '(owner only)'."""
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Legacy Intranet"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_form_with_errors(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """The new-app form after ctrl+s with a name containing '<' and an app URL without a scheme: the banner says
+    'Not saved', each field shows its error in red (the URL error suggests https://portal.io), nothing is saved."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("n", *"<P>", "tab", "tab", *"portal.io", "ctrl+s")
+        await pilot.pause()
+        steady_inputs(pilot)
+        pilot.app.screen.query_one("#form-body").scroll_home(animate=False)
+
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_sharing_panel(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """The sharing panel of Preview Deployments: 'Specific groups' chosen, the platform group checked among mobile,
+    payments and platform, and the line saying sharing controls visibility, not who can log in."""
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Preview Deployments", "s"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_credentials(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """Customer Portal (root's own app) after c: the details pane, scrolled to the credentials, shows the client ID
+    Cid01… and the secret masked as bullets with 'r reveals · C copies'; a toast says the client ID was copied,
+    without its value."""
+    assert snap_compare(
+        snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Customer Portal", "c", "enter", "down", "down", "down")
+    )
