@@ -27,6 +27,15 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 Data = dict[str, dict[str, dict[str, Any]]]
 
 
+def _env_lock_timeout() -> float:
+    """APPDECK_LOCK_TIMEOUT in seconds; a value that is not a non-negative number means the default."""
+    try:
+        value = float(os.environ.get("APPDECK_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT)
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+    return value if 0 <= value < float("inf") else DEFAULT_LOCK_TIMEOUT
+
+
 class _MemoryStorage(Storage):
     """TinyDB storage over the dict read inside a transaction; the transaction writes it to disk once."""
 
@@ -48,8 +57,7 @@ class StoreFile:
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float | None = None) -> None:
         self.path = Path(path).expanduser().absolute()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
-        env_timeout = os.environ.get("APPDECK_LOCK_TIMEOUT")
-        self.lock_timeout = lock_timeout if lock_timeout is not None else float(env_timeout or DEFAULT_LOCK_TIMEOUT)
+        self.lock_timeout = lock_timeout if lock_timeout is not None else _env_lock_timeout()
         self._identity: tuple[int, int, int] | None = None
         self._data: Data | None = None
         self.generation = 0  # grows each time a different file content is loaded or written
@@ -243,4 +251,73 @@ def parse(raw: bytes, path: Path) -> Data:
         )
     for table in TABLES:
         data.setdefault(table, {})
+    _check_records(data, path)
     return data
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _opt_str(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _one_of(*values: Any) -> Any:
+    return lambda v: v in values
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# What every record must hold for appdeck to use it: (field, check, required). Values are not re-validated
+# (a hand-edited name with escape codes is shown safely), but a wrong type or a missing key would crash.
+_SHARING = _one_of("private", "organization", "groups")
+_RECORD_SHAPES: dict[str, tuple[tuple[str, Any, bool], ...]] = {
+    "users": (("login", _str, True), ("role", _one_of("admin", "editor", "viewer"), True), ("display_name", _str, False)),
+    "groups": (("id", _str, True), ("name", _str, True), ("members", _str_list, False)),
+    "apps": (
+        ("id", _str, True), ("name", _str, True), ("app_url", _str, True), ("owner", _str, True),
+        ("client_id", _str, True), ("client_secret", _str, True), ("description", _str, False),
+        ("thumbnail_url", _opt_str, False), ("sharing", _SHARING, False), ("groups", _str_list, False),
+        ("advanced", _one_of(True, False), False), ("app_type", _one_of("spa", "m2m", "rwa"), False),
+        ("token_auth", _one_of(None, "none", "client_secret_post", "client_secret_basic"), False),
+        ("login_url", _opt_str, False), ("callback_urls", _str_list, False), ("logout_urls", _str_list, False),
+        ("web_origins", _str_list, False), ("cors_origins", _str_list, False), ("created_at", _str, False),
+        ("updated_at", _str, False), ("updated_by", _str, False), ("version", _int, False),
+    ),
+    "registered": (
+        ("id", _str, True), ("name", _str, True), ("url", _str, True), ("description", _str, False),
+        ("thumbnail_url", _opt_str, False), ("sharing", _SHARING, False), ("groups", _str_list, False),
+        ("pinned", _one_of(True, False), False), ("version", _int, False),
+    ),
+    "audit": (
+        ("at", _str, True), ("actor", _str, True), ("action", _str, True), ("object_type", _str, True),
+        ("object_id", _str, True), ("object_name", _str, False), ("app_owner", _opt_str, False),
+        ("fields", _str_list, False), ("detail", _str, False),
+    ),
+}
+
+
+def _check_records(data: Data, path: Path) -> None:
+    """Refuse a file whose records lack a field appdeck relies on or hold the wrong type (a hand edit gone wrong)."""
+    for table, shape in _RECORD_SHAPES.items():
+        for doc_id, rec in data[table].items():
+            for field, ok, required in shape:
+                if field in rec:
+                    if ok(rec[field]):
+                        continue
+                    problem = f'has an invalid "{field}"'
+                elif required:
+                    problem = f'has no "{field}"'
+                else:
+                    continue
+                raise StoreError(
+                    f"The store {path} is not a valid appdeck store: {table} record {doc_id} {problem}; "
+                    "appdeck will not overwrite it."
+                )

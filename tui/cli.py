@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -51,9 +52,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
+_JSON_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
 def print_json(value: Any) -> None:
-    """One JSON document on stdout (orjson escapes control characters)."""
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+    """One JSON document on stdout; orjson escapes C0, and DEL and C1 are escaped here (\\u007f...), so none reach a terminal raw."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    sys.stdout.write(_JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def print_pairs(pairs: Sequence[tuple[str, Any]]) -> None:
