@@ -48,7 +48,12 @@ def now() -> str:
 
 def process_login() -> str:
     """The login name of the process's uid (not LOGNAME, which anyone can set)."""
-    return pwd.getpwuid(os.getuid()).pw_name
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise PermissionDeniedError(
+            f"No login name for uid {os.getuid()}; pass --user NAME or set APPDECK_USER."
+        ) from None
 
 
 def new_client_id() -> str:
@@ -239,7 +244,8 @@ class Controller:
         mine = self.my_groups()
         recs = [r for r in self._data().get("apps", {}).values() if self._visible(r, view, role, mine)]
         recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
-        return [_app(r) for r in recs]
+        me = self.user
+        return [_app(r) if r.get("owner") == me else _app({**r, "client_secret": ""}) for r in recs]
 
     def list_applications(self) -> list[AppEntry]:
         """The Applications view: built and registered apps the user may see, pinned first."""
@@ -350,6 +356,8 @@ class Controller:
             draft.groups = self._check_groups(draft.groups)
         if not draft.advanced:
             draft.app_type = "spa"
+        if draft.app_type == "rwa" and draft.token_auth is None:
+            draft.token_auth = "client_secret_post"  # store the default, so a form showing it saves no change
         return draft
 
     def create_app(self, data: dict[str, Any]) -> Saved:
@@ -358,6 +366,7 @@ class Controller:
         draft = self.validate_app(data)
         warnings = [models.RWA_WARNING] if draft.app_type == "rwa" else []
         with self.store.transaction() as db:
+            self._recheck_in_lock(db, draft.groups)
             apps = db.table("apps")
             taken = {r.get("client_id") for r in apps.all()}
             client_id = new_client_id()
@@ -378,6 +387,16 @@ class Controller:
             apps.insert(rec)
             self._audit(db, "create", "app", rec["id"], rec["name"], fields=list(draft.model_fields_set | {"name", "app_url"}), app_owner=self.user)
         return Saved(_app(rec), warnings)
+
+    def _recheck_in_lock(self, db: TinyDB, group_ids: list[str]) -> None:
+        """Checks made before the lock, made again on the fresh data: the role, and that the groups still exist."""
+        me = next((u for u in db.table("users").all() if u.get("login") == self.user), None)
+        if me is None or me.get("role") not in ("admin", "editor"):
+            raise PermissionDeniedError("Only editors and admins create or change built applications.")
+        known = {g.get("id") for g in db.table("groups").all()}
+        gone = [g for g in group_ids if g not in known]
+        if gone:
+            raise ValidationError(FieldError("groups", "A chosen group was deleted meanwhile; choose the groups again."))
 
     def _owned_rec(self, db: TinyDB, app_id: str, action: str, expected_version: int | None) -> tuple[int, dict[str, Any]]:
         """Inside a transaction: the fresh record, after the visibility, ownership and version checks."""
@@ -424,6 +443,7 @@ class Controller:
             if "sharing" in changes and changes["sharing"] != "groups" and "groups" not in changes:
                 merged["groups"] = []
             draft = self.validate_app({k: v for k, v in merged.items() if v is not None})
+            self._recheck_in_lock(db, draft.groups)
             new = draft.model_dump()
             changed = [k for k in APP_INPUT_FIELDS if new.get(k) != rec.get(k)]
             warnings = (

@@ -214,7 +214,8 @@ class BuiltApp(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     owner: str
     client_id: str
-    client_secret: str
+    # Never in a repr (tracebacks, logs) nor in model_dump (JSON); only Controller.reveal_secret hands it out.
+    client_secret: str = Field(default="", repr=False, exclude=True)
     created_at: str
     updated_at: str
     updated_by: str = ""

@@ -306,6 +306,13 @@ _RECORD_SHAPES: dict[str, tuple[tuple[str, Any, bool], ...]] = {
 
 def _check_records(data: Data, path: Path) -> None:
     """Refuse a file whose records lack a field appdeck relies on or hold the wrong type (a hand edit gone wrong)."""
+    for table, docs in data.items():
+        bad = next((k for k in docs if not (k.isascii() and k.isdigit() and str(int(k)) == k)), None)
+        if bad is not None:
+            raise StoreError(
+                f"The store {path} is not a valid appdeck store: {table} has a record id {bad!r} that is not a number; "
+                "appdeck will not overwrite it."
+            )
     for table, shape in _RECORD_SHAPES.items():
         for doc_id, rec in data[table].items():
             for field, ok, required in shape:

@@ -67,7 +67,7 @@ class PermissionMachine(RuleBasedStateMachine):
         sharing = data.draw(st.sampled_from(SHARINGS if self.groups else SHARINGS[:2]), label="sharing")
         if sharing != "groups":
             return sharing, []
-        groups = data.draw(st.lists(st.sampled_from(sorted(self.groups)), min_size=1, max_size=2, unique=True), label="groups")
+        groups = data.draw(st.lists(st.sampled_from(list(self.groups)), min_size=1, max_size=2, unique=True), label="groups")
         return sharing, groups
 
     def owned_by(self, login: str) -> list[str]:
@@ -148,7 +148,7 @@ class PermissionMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.groups))
     @rule(data=st.data(), add=st.booleans())
     def change_members(self, data: st.DataObject, add: bool) -> None:
-        group = data.draw(st.sampled_from(sorted(self.groups)), label="group")
+        group = data.draw(st.sampled_from(list(self.groups)), label="group")
         login = data.draw(st.sampled_from(sorted(self.users)), label="member")
         if add:
             self.ctl(ROOT).set_members(group, add=[login])
@@ -160,7 +160,7 @@ class PermissionMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.groups))
     @rule(data=st.data())
     def remove_group(self, data: st.DataObject) -> None:
-        group = data.draw(st.sampled_from(sorted(self.groups)), label="group")
+        group = data.draw(st.sampled_from(list(self.groups)), label="group")
         self.ctl(ROOT).remove_group(group)
         del self.groups[group]
         for app in self.apps.values():
@@ -209,7 +209,7 @@ class PermissionMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.apps))
     @rule(data=st.data(), action=st.sampled_from(ACTIONS))
     def act(self, data: st.DataObject, action: str) -> None:
-        app_id = data.draw(st.sampled_from(sorted(self.apps)), label="app")
+        app_id = data.draw(st.sampled_from(list(self.apps)), label="app")
         actor = data.draw(st.sampled_from(sorted(self.users)), label="actor")
         model = self.apps[app_id]
         ctl = self.ctl(actor)

@@ -128,7 +128,7 @@ async def test_dialogs_and_notifications_show_hostile_names_literally(hostile_pa
             await pilot.press("e")
             assert isinstance(app.screen, AppFormScreen)
             assert f"Edit “{shown}”" in screen_text(app)
-            assert app.screen.query_one("#name", Input).value == name  # the stored value, for the user to fix
+            assert app.screen.query_one("#name", Input).value == shown  # pre-filled as shown: no control character reaches the terminal
             await pilot.press("escape")
             assert isinstance(app.screen, DevelopersScreen)
             await pilot.press("c")

@@ -39,6 +39,7 @@ class AppdeckApp(App[None]):
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
         self._theme_ready = False
+        self._role = controller.role
 
     def on_mount(self) -> None:
         self.set_keymap(keymap_of(self.config))  # type: ignore[arg-type]
@@ -59,14 +60,24 @@ class AppdeckApp(App[None]):
     def poll_store(self) -> None:
         """Pick up another process's save within a second or two, keeping the cursor where it was."""
         try:
-            changed = self.controller.store.changed_on_disk()
-        except AppdeckError:
+            if not self.controller.store.changed_on_disk():
+                return
+            role = self.controller.role  # raises when the acting user was removed meanwhile
+        except AppdeckError as exc:
+            self.exit(return_code=exc.exit_code, message=safe(exc.message))
             return
-        if changed:
-            for screen in self.screen_stack:
-                reload = getattr(screen, "reload", None)
-                if reload is not None:
-                    reload(external=screen is self.screen or isinstance(screen, (DevelopersScreen, ApplicationsScreen)))
+        if role != self._role:
+            self._role = role
+            self.notify(f"Your role is now {role}.", severity="warning", markup=False)
+            if role == "viewer":
+                while len(self.screen_stack) > 2:
+                    self.pop_screen()
+                self.switch_screen(ApplicationsScreen())
+                return
+        for screen in self.screen_stack:
+            reload = getattr(screen, "reload", None)
+            if reload is not None:
+                reload(external=isinstance(screen, (DevelopersScreen, ApplicationsScreen)))
 
     def switch_view(self) -> None:
         """tab: Developers <-> Applications (viewers have only the Applications view)."""
@@ -111,5 +122,6 @@ def run_tui(path: Path, user: str, *, readonly: bool = False) -> int:
     except AppdeckError as exc:
         print(f"appdeck: {safe(exc.message)}", file=sys.stderr)
         return exc.exit_code
-    AppdeckApp(controller).run()
-    return 0
+    app = AppdeckApp(controller)
+    app.run()
+    return app.return_code or 0

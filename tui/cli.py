@@ -64,10 +64,12 @@ def print_json(value: Any) -> None:
 def print_pairs(pairs: Sequence[tuple[str, Any]]) -> None:
     """`key: value` lines with aligned keys."""
     width = max(len(k) for k, _ in pairs)
+    plain = plain_output()
     for k, v in pairs:
         if isinstance(v, list):
             v = ", ".join(safe(x) for x in v) if v else "-"
-        print(f"{k.ljust(width)}  {safe(v) if v not in (None, '') else '-'}")
+        value = safe(v) if v not in (None, "") else "-"
+        print(f"{k}\t{value}" if plain else f"{k.ljust(width)}  {value}")
 
 
 def confirm(question: str, yes: bool) -> None:
@@ -76,7 +78,9 @@ def confirm(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise UsageError("refusing to continue without confirmation: stdin is not a terminal; pass --yes")
-    answer = input(f"{question} [y/N] ").strip().lower()
+    sys.stderr.write(f"{question} [y/N] ")  # stderr, so a --json pipeline on stdout stays one document
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
         raise UsageError("cancelled; nothing was changed")
 
@@ -430,6 +434,8 @@ def cmd_registered(ctl: Controller, args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "remove":
         reg = next((r for r in ctl.list_registered() if r.id == args.id or r.name == args.id), None)
+        if reg is None:
+            ctl.remove_registered(args.id)  # raises the not-found error before any question is asked
         confirm(f"Remove the registered application \"{safe(reg.name if reg else args.id)}\"?", args.yes)
         removed = ctl.remove_registered(args.id)
         print(f"removed {removed.id}")
@@ -512,8 +518,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         ctl = Controller(path, user)
         return COMMANDS[args.group](ctl, args)
     except ValidationError as exc:
-        for err in exc.errors:
-            print(f"appdeck: {safe(err.message)}", file=sys.stderr)
+        for message in dict.fromkeys(err.message for err in exc.errors):
+            print(f"appdeck: {safe(message)}", file=sys.stderr)
         return exc.exit_code
     except AppdeckError as exc:
         print(f"appdeck: {safe(exc.message)}", file=sys.stderr)

@@ -41,7 +41,10 @@ def save_theme(theme: str, path: Path | None = None) -> None:
     import tomli_w
 
     path = path or config_path()
-    config = {k: v for k, v in load_config(path).items() if not k.startswith("_")}
+    loaded = load_config(path)
+    if "_problem" in loaded:
+        return  # never overwrite a file we could not read: it may hold the user's keymap
+    config = dict(loaded)
     config["theme"] = theme
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

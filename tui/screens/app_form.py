@@ -104,7 +104,7 @@ class AppFormScreen(ModalScreen[Saved | None]):
         if field in ADV_TEXT_FIELDS[1:]:
             label += "  (comma-separated)"
         yield Label(label, classes="field-label")
-        yield Input(value=value, placeholder=PLACEHOLDERS.get(field, ""), id=field)
+        yield Input(value=safe(value), placeholder=PLACEHOLDERS.get(field, ""), id=field)
         yield Static("", id=f"error-{field}", classes="field-error")
 
     def on_mount(self) -> None:
@@ -135,7 +135,11 @@ class AppFormScreen(ModalScreen[Saved | None]):
             data["app_type"] = app_type
             if app_type == "rwa":
                 data["token_auth"] = self.query_one("#token_auth", Select).value
-            if app_type != "m2m":
+            if app_type == "m2m":
+                # The form hides these for Machine to Machine: choosing M2M here means clearing them.
+                data["login_url"] = None
+                data.update({f: [] for f in ADV_TEXT_FIELDS[1:]})
+            else:
                 data["login_url"] = val("login_url").strip() or None
                 for f in ADV_TEXT_FIELDS[1:]:
                     data[f] = val(f)

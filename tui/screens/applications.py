@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -126,5 +127,13 @@ class ApplicationsScreen(Screen[None]):
 
     def action_open_url(self) -> None:
         entry = self.current
-        if entry is not None:
+        if entry is None:
+            return
+        if not entry.url.lower().startswith(("https://", "http://")):
+            self.notify("Only http and https URLs are opened.", severity="warning", markup=False)
+        elif os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY"):
+            # A browser started here would run on the server (and a console browser can reach a shell).
+            self.app.copy_to_clipboard(entry.url)
+            self.notify("Over SSH appdeck does not start a browser on the server; the URL was copied instead.", markup=False)
+        else:
             self.app.open_url(entry.url)

@@ -53,7 +53,7 @@ class DeleteScreen(ModalScreen[bool]):
 
     def __init__(self, name: str) -> None:
         super().__init__()
-        self.app_name = name
+        self.app_name = safe(name)  # what the user can read is what they must type
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

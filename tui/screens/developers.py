@@ -171,6 +171,12 @@ class DevelopersScreen(Screen[None]):
     # -- enabling keys -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        try:
+            return self._allowed(action)
+        except AppdeckError:
+            return None  # e.g. the user was removed meanwhile: the app's poll says so and exits
+
+    def _allowed(self, action: str) -> bool | None:
         ctl = self.deck.controller
         if action == "new_app":
             return True if ctl.can_create() else None

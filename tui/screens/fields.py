@@ -59,7 +59,7 @@ class FieldsScreen(ModalScreen[dict[str, object] | None]):
                 elif f.choices:
                     yield Select([(c, c) for c in f.choices], value=f.value or f.choices[0], allow_blank=False, id=f"f-{f.key}")
                 else:
-                    yield Input(value=f.value, id=f"f-{f.key}")
+                    yield Input(value=safe(f.value), id=f"f-{f.key}")
             yield Static("", id="fields-error", classes="field-error")
             if self.note:
                 yield Static(Content(self.note), classes="hint")
