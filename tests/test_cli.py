@@ -646,3 +646,13 @@ def test_hostile_input_on_the_command_line_is_rejected_and_errors_are_safe(store
     r = fails(5, "apps", "list", store=store, user="\x1b[31mbad")
     _no_controls(r.err.replace(b"\n", b""))
     assert store.read_bytes() == before
+
+
+def test_global_options_may_follow_the_command(tmp_path: Path) -> None:
+    """`appdeck demo --store PATH` (the issue's own spelling) and `apps list --user NAME` work like leading options."""
+    path = tmp_path / "demo.json"
+    made = run_cli("demo", "--store", str(path), "--user", "alice")
+    assert made.returncode == 0, made.stderr
+    listed = run_cli("apps", "list", "--json", f"--store={path}", "--user", "dev-ana")
+    assert listed.returncode == 0, listed.stderr
+    assert {a["owner"] for a in json.loads(listed.stdout)} >= {"alice", "dev-ana"}

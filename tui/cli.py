@@ -492,10 +492,35 @@ COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
 }
 
 
+GLOBAL_VALUE_OPTIONS = ("--store", "--user")
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Let `--store`/`--user` stand anywhere (`appdeck demo --store PATH`), as argparse wants them first."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in GLOBAL_VALUE_OPTIONS and i + 1 < len(argv):
+            front += [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg.startswith(tuple(o + "=" for o in GLOBAL_VALUE_OPTIONS)):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; return the exit code. `None` group means: start the TUI."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
     try:
         if args.group is None:
             path, _ = resolve_store(args.store)
