@@ -9,11 +9,9 @@ import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tinydb import TinyDB
-
-from store import models, urls
+from store import records, urls
 from store.errors import (
     ConflictError,
     FieldError,
@@ -22,8 +20,23 @@ from store.errors import (
     StoreError,
     ValidationError,
 )
-from store.models import SCHEMA_VERSION, BuiltApp, RegisteredApp
+from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord
 from store.storage import StoreFile
+
+if TYPE_CHECKING:
+    from tinydb import TinyDB
+
+
+class _LazyModels:
+    """`store.models` (pydantic) loads on the first write or validation, never on a read."""
+
+    def __getattr__(self, name: str) -> Any:
+        import store.models
+
+        return getattr(store.models, name)
+
+
+models: Any = _LazyModels()
 
 View = Literal["developers", "applications"]
 CheckKind = Literal["callback", "logout", "web_origin", "cors"]
@@ -36,9 +49,14 @@ CHECK_LISTS: dict[str, str] = {
 APP_ACTIONS = ("edit", "share", "delete", "rotate_secret", "reveal_secret")
 _ALNUM = string.ascii_letters + string.digits
 # Fields a person edits; everything else on an app is a system field.
-APP_INPUT_FIELDS = tuple(models.AppInput.model_fields)
-ADVANCED_FIELDS = ("app_type", "token_auth", *models.URL_FIELDS)
-REGISTERED_INPUT_FIELDS = tuple(models.RegisteredInput.model_fields)
+# The fields of models.AppInput and models.RegisteredInput (a test checks they agree), spelled out so that
+# importing the controller does not import pydantic.
+APP_INPUT_FIELDS = (
+    "name", "description", "app_url", "thumbnail_url", "sharing", "groups", "advanced", "app_type", "token_auth",
+    "login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins",
+)
+ADVANCED_FIELDS = ("app_type", "token_auth", *records.URL_FIELDS)
+REGISTERED_INPUT_FIELDS = ("name", "description", "url", "thumbnail_url", "sharing", "groups", "pinned")
 
 
 def now() -> str:
@@ -74,7 +92,7 @@ def _new_id(prefix: str) -> str:
 class Saved:
     """The result of a save: the stored app and any warning to show (e.g. the Regular Web App sunset)."""
 
-    app: BuiltApp
+    app: AppRecord
     warnings: list[str] = field(default_factory=list)
 
 
@@ -90,25 +108,13 @@ class AppEntry:
     pinned: bool
 
 
-def _app(rec: dict[str, Any]) -> BuiltApp:
-    """A stored record as a BuiltApp without re-validating it (the store was validated on write)."""
-    return BuiltApp.model_construct(**{**_APP_DEFAULTS, **rec})
+def _app(rec: dict[str, Any], *, secret_visible: bool = True) -> AppRecord:
+    """A stored record viewed as an app, without copying or re-validating it (it was validated on write)."""
+    return AppRecord(rec, secret_visible=secret_visible)
 
 
-def _registered(rec: dict[str, Any]) -> RegisteredApp:
-    return RegisteredApp.model_construct(**{**_REG_DEFAULTS, **rec})
-
-
-_APP_DEFAULTS: dict[str, Any] = {
-    k: (f.default_factory() if f.default_factory else f.default)  # type: ignore[call-arg]
-    for k, f in BuiltApp.model_fields.items()
-    if not f.is_required()
-}
-_REG_DEFAULTS: dict[str, Any] = {
-    k: (f.default_factory() if f.default_factory else f.default)  # type: ignore[call-arg]
-    for k, f in RegisteredApp.model_fields.items()
-    if not f.is_required()
-}
+def _registered(rec: dict[str, Any]) -> RegisteredRecord:
+    return RegisteredRecord(rec)
 
 
 class Controller:
@@ -236,7 +242,7 @@ class Controller:
             return bool(mine.intersection(rec.get("groups", ())))
         return False
 
-    def list_apps(self, view: View = "developers") -> list[BuiltApp]:
+    def list_apps(self, view: View = "developers") -> list[AppRecord]:
         """The built apps the acting user may see in a view, sorted by name."""
         role = self.role
         if view == "developers" and role == "viewer":
@@ -245,7 +251,7 @@ class Controller:
         recs = [r for r in self._data().get("apps", {}).values() if self._visible(r, view, role, mine)]
         recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
         me = self.user
-        return [_app(r) if r.get("owner") == me else _app({**r, "client_secret": ""}) for r in recs]
+        return [_app(r, secret_visible=r.get("owner") == me) for r in recs]
 
     def list_applications(self) -> list[AppEntry]:
         """The Applications view: built and registered apps the user may see, pinned first."""
@@ -275,7 +281,7 @@ class Controller:
                 return int(doc_id), rec
         return None
 
-    def get_app(self, ref: str, view: View = "developers") -> BuiltApp:
+    def get_app(self, ref: str, view: View = "developers") -> AppRecord:
         """Resolve an id, a client ID, or a name unique among the apps the user can see."""
         apps = self.list_apps(view)
         for app in apps:
@@ -290,7 +296,7 @@ class Controller:
             )
         raise NotFoundError(f'No application "{ref}" that you can see.')
 
-    def permissions(self, app: BuiltApp) -> set[str]:
+    def permissions(self, app: AppRecord) -> set[str]:
         """The app actions the acting user may take (for hiding or dimming keys); the methods check again."""
         if self.readonly or app.owner != self.user or self.role == "viewer":
             return set()
@@ -311,16 +317,16 @@ class Controller:
     def preview_effective(self, data: dict[str, Any]) -> dict[str, Any]:
         """The effective URLs a draft would have if saved as typed (for the form's live preview)."""
         draft = dict(data)
-        for f in models.LIST_FIELDS:
+        for f in records.LIST_FIELDS:
             draft[f] = urls.split_url_list(draft.get(f))
-        return models.effective_urls(draft)
+        return records.effective_urls(draft)
 
-    def details(self, app: BuiltApp, *, reveal_secret: bool = False) -> dict[str, Any]:
+    def details(self, app: AppRecord, *, reveal_secret: bool = False) -> dict[str, Any]:
         """Everything about an app as plain data; the secret only when the owner asked to reveal it."""
         out = app.model_dump(exclude={"client_secret"})
-        out["type_label"] = models.APP_TYPE_LABELS[app.app_type if app.advanced else "spa"]
-        out["effective"] = models.effective_urls(app)
-        out["token_auth_effective"] = models.effective_token_auth(app.app_type if app.advanced else "spa", app.token_auth)
+        out["type_label"] = records.APP_TYPE_LABELS[app.app_type if app.advanced else "spa"]
+        out["effective"] = records.effective_urls(app)
+        out["token_auth_effective"] = records.effective_token_auth(app.app_type if app.advanced else "spa", app.token_auth)
         groups = self._groups_by_id()
         out["group_names"] = [groups.get(g, {}).get("name", g) for g in app.groups]
         if reveal_secret:
@@ -364,7 +370,7 @@ class Controller:
         """Create a built application owned by the acting user, with a new client ID and secret."""
         self._require_creator()
         draft = self.validate_app(data)
-        warnings = [models.RWA_WARNING] if draft.app_type == "rwa" else []
+        warnings = [records.RWA_WARNING] if draft.app_type == "rwa" else []
         with self.store.transaction() as db:
             self._recheck_in_lock(db, draft.groups)
             apps = db.table("apps")
@@ -437,7 +443,7 @@ class Controller:
                 # Turning advanced settings off drops them, unless this same change also sets one (an error below).
                 for f in ADVANCED_FIELDS:
                     if f not in changes:
-                        merged[f] = [] if f in models.LIST_FIELDS else ("spa" if f == "app_type" else None)
+                        merged[f] = [] if f in records.LIST_FIELDS else ("spa" if f == "app_type" else None)
             if "app_type" in changes and changes["app_type"] != "rwa" and "token_auth" not in changes:
                 merged["token_auth"] = None  # the method belongs to Regular Web Apps only
             if "sharing" in changes and changes["sharing"] != "groups" and "groups" not in changes:
@@ -447,7 +453,7 @@ class Controller:
             new = draft.model_dump()
             changed = [k for k in APP_INPUT_FIELDS if new.get(k) != rec.get(k)]
             warnings = (
-                [models.RWA_WARNING] if draft.app_type == "rwa" and "app_type" in changed else []
+                [records.RWA_WARNING] if draft.app_type == "rwa" and "app_type" in changed else []
             )
             if not changed:
                 return Saved(_app(rec), warnings)
@@ -459,11 +465,11 @@ class Controller:
 
     def share_app(self, app_id: str, sharing: str, groups: list[str] | None = None, *, expected_version: int | None = None) -> Saved:
         """Set who sees an app: private, the entire organization, or specific groups."""
-        if sharing not in models.SHARING:
+        if sharing not in records.SHARING:
             raise ValidationError(FieldError("sharing", "Sharing must be private, organization or groups."))
         return self.update_app(app_id, {"sharing": sharing, "groups": list(groups or [])}, expected_version=expected_version)
 
-    def delete_app(self, app_id: str, *, expected_version: int | None = None) -> BuiltApp:
+    def delete_app(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
         """Delete an owned app; its client ID and secret stop working at once."""
         with self.store.transaction() as db:
             doc_id, rec = self._owned_rec(db, app_id, "delete", expected_version)
@@ -471,7 +477,7 @@ class Controller:
             self._audit(db, "delete", "app", rec["id"], rec["name"], app_owner=self.user)
         return _app(rec)
 
-    def rotate_secret(self, app_id: str, *, expected_version: int | None = None) -> BuiltApp:
+    def rotate_secret(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
         """Replace the client secret; the old one stops working at once."""
         with self.store.transaction() as db:
             doc_id, rec = self._owned_rec(db, app_id, "rotate the secret of", expected_version)
@@ -497,7 +503,7 @@ class Controller:
         if kind not in CHECK_LISTS:
             raise ValidationError(FieldError("kind", "Check a callback, logout, web_origin or cors URL."))
         app = self.get_app(app_id)
-        entries = models.effective_urls(app)[CHECK_LISTS[kind]]
+        entries = records.effective_urls(app)[CHECK_LISTS[kind]]
         return urls.check_url(list(entries), kind, url)
 
     # -- users --------------------------------------------------------------------------------------
@@ -518,7 +524,9 @@ class Controller:
     def add_user(self, login: str, role: str = "viewer", display_name: str = "") -> dict[str, Any]:
         """Add a member (viewer unless a role is given)."""
         self._require_admin()
-        rec = models.validate_model(models.UserRecord, {"login": login, "role": role, "display_name": display_name or login})
+        # The display name defaults to the login; an invalid login is reported once, as the login's error.
+        default_name = login if models.LOGIN_RE.match(login) and not models.has_control(login) else ""
+        rec = models.validate_model(models.UserRecord, {"login": login, "role": role, "display_name": display_name or default_name})
         with self.store.transaction() as db:
             users = db.table("users")
             if any(u.get("login") == rec.login for u in users.all()):
@@ -562,7 +570,7 @@ class Controller:
     def set_role(self, login: str, role: str, inherit_to: str | None = None) -> dict[str, Any]:
         """Change a member's role; the last admin stays, and a demoted owner's apps go to an inheritor."""
         self._require_admin()
-        if role not in models.ROLES:
+        if role not in records.ROLES:
             raise ValidationError(FieldError("role", "Role must be admin, editor or viewer."))
         with self.store.transaction() as db:
             users = db.table("users")
@@ -693,7 +701,7 @@ class Controller:
 
     # -- registered applications --------------------------------------------------------------------
 
-    def list_registered(self) -> list[RegisteredApp]:
+    def list_registered(self) -> list[RegisteredRecord]:
         """All registered applications (the Settings list; admins only)."""
         if self.role != "admin":
             raise PermissionDeniedError("Only admins manage registered applications.")
@@ -710,7 +718,7 @@ class Controller:
             return named[0]
         raise NotFoundError(f'No registered application "{ref}".')
 
-    def add_registered(self, data: dict[str, Any]) -> RegisteredApp:
+    def add_registered(self, data: dict[str, Any]) -> RegisteredRecord:
         """Add a registered application (a shortcut, no credentials)."""
         self._require_admin()
         draft = models.validate_model(models.RegisteredInput, data)
@@ -730,7 +738,7 @@ class Controller:
         if draft.groups:
             draft.groups = self._check_groups(draft.groups)
 
-    def update_registered(self, ref: str, changes: dict[str, Any]) -> RegisteredApp:
+    def update_registered(self, ref: str, changes: dict[str, Any]) -> RegisteredRecord:
         """Change some fields of a registered application."""
         self._require_admin()
         with self.store.transaction() as db:
@@ -750,7 +758,7 @@ class Controller:
                 self._audit(db, "update", "registered", rec["id"], rec["name"], fields=changed)
         return _registered(rec)
 
-    def remove_registered(self, ref: str) -> RegisteredApp:
+    def remove_registered(self, ref: str) -> RegisteredRecord:
         """Delete a registered application."""
         self._require_admin()
         with self.store.transaction() as db:
@@ -761,7 +769,7 @@ class Controller:
 
     # -- audit --------------------------------------------------------------------------------------
 
-    def audit(self, app_ref: str | None = None) -> list[models.AuditEntry]:
+    def audit(self, app_ref: str | None = None) -> list[AuditRecord]:
         """The audit trail the user may see, newest first: admins all of it, an owner their apps' entries."""
         role = self.role
         entries = list(self._data().get("audit", {}).items())
@@ -782,7 +790,7 @@ class Controller:
                     continue
                 if e.get("object_id") not in owned and e.get("app_owner") != self.user:
                     continue
-            out.append(models.AuditEntry.model_construct(**{"fields": [], "detail": "", "object_name": "", "app_owner": None, **e}))
+            out.append(AuditRecord(e))
         return out
 
 

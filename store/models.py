@@ -12,39 +12,26 @@ from store import urls
 from store.errors import FieldError, ValidationError
 from store.text import has_control
 
-SCHEMA_VERSION = 1
+from store.records import (  # noqa: E402,F401 - one definition, re-exported for the write side
+    APP_TYPE_LABELS,
+    APP_TYPES,
+    FIELD_LABELS,
+    LIST_FIELDS,
+    ROLES,
+    RWA_WARNING,
+    SCHEMA_VERSION,
+    SHARING,
+    SHARING_LABELS,
+    TOKEN_AUTHS,
+    URL_FIELDS,
+    effective_token_auth,
+    effective_urls,
+)
 
 Role = Literal["admin", "editor", "viewer"]
-ROLES: tuple[str, ...] = ("admin", "editor", "viewer")
 Sharing = Literal["private", "organization", "groups"]
-SHARING: tuple[str, ...] = ("private", "organization", "groups")
 AppType = Literal["spa", "m2m", "rwa"]
-APP_TYPES: tuple[str, ...] = ("spa", "m2m", "rwa")
 TokenAuth = Literal["none", "client_secret_post", "client_secret_basic"]
-TOKEN_AUTHS: tuple[str, ...] = ("none", "client_secret_post", "client_secret_basic")
-
-APP_TYPE_LABELS = {"spa": "Single Page Application", "m2m": "Machine to Machine", "rwa": "Regular Web Application"}
-SHARING_LABELS = {"private": "Private", "organization": "Entire organization", "groups": "Specific groups"}
-FIELD_LABELS = {
-    "name": "Name",
-    "description": "Description",
-    "app_url": "App URL",
-    "thumbnail_url": "Thumbnail URL",
-    "url": "URL",
-    "sharing": "Sharing",
-    "groups": "Groups",
-    "advanced": "Advanced settings",
-    "app_type": "Application type",
-    "token_auth": "Token endpoint authentication method",
-    "login_url": "Application login URL",
-    "pinned": "Pinned",
-    **urls.LIST_LABELS,
-}
-URL_FIELDS: tuple[str, ...] = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
-LIST_FIELDS: tuple[str, ...] = ("callback_urls", "logout_urls", "web_origins", "cors_origins")
-RWA_WARNING = (
-    "Regular Web Applications are being sunset: prefer a Single Page Application or Machine to Machine app."
-)
 LOGIN_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
 
 
@@ -332,52 +319,3 @@ def validate_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         raise ValidationError(field_errors(exc)) from None
-
-
-def effective_token_auth(app_type: str, token_auth: str | None) -> str:
-    """The method the app really uses: spa none, m2m client_secret_post, rwa as set (default post)."""
-    if app_type == "spa":
-        return "none"
-    if app_type == "m2m":
-        return "client_secret_post"
-    return token_auth or "client_secret_post"
-
-
-def effective_urls(app: Any) -> dict[str, Any]:
-    """What the app really allows (spec section 3), with a flag per value saying whether it was derived."""
-    get = app.get if isinstance(app, dict) else lambda k, d=None: getattr(app, k, d)
-    advanced = bool(get("advanced", False))
-    app_type = get("app_type", "spa") if advanced else "spa"
-    if app_type == "m2m":
-        return {
-            "login_url": None,
-            "callback_urls": [],
-            "logout_urls": [],
-            "web_origins": [],
-            "cors_origins": [],
-            "derived": {"login_url": False, "callback_urls": False, "logout_urls": False, "web_origins": False, "cors_origins": False},
-        }
-
-    def own(field: str) -> Any:
-        return get(field) if advanced else None
-
-    login = own("login_url") or get("app_url")
-    callbacks = list(own("callback_urls") or []) or [login]
-    logout = list(own("logout_urls") or []) or [login]
-    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks) if o))
-    web = list(own("web_origins") or []) or derived_origins
-    cors = list(own("cors_origins") or []) or derived_origins
-    return {
-        "login_url": login,
-        "callback_urls": callbacks,
-        "logout_urls": logout,
-        "web_origins": web,
-        "cors_origins": cors,
-        "derived": {
-            "login_url": not own("login_url"),
-            "callback_urls": not own("callback_urls"),
-            "logout_urls": not own("logout_urls"),
-            "web_origins": not own("web_origins"),
-            "cors_origins": not own("cors_origins"),
-        },
-    }

@@ -10,13 +10,29 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from store.controller import Controller
 from store.errors import AppdeckError
 from store.text import safe
+from textual.content import Content
+
 from tui.config import keymap_of, load_config, save_theme
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.developers import DevelopersScreen
+
+
+class OpeningScreen(Screen[None]):
+    """The first screen, drawn before the store is read: the bar, a line saying what is opening, the footer."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Content.assemble(("appdeck", "bold"), "  opening ", safe(self.path), " …"), id="topbar")
+        yield Static("", id="main-list")
+        yield Footer()
 
 
 class AppdeckApp(App[None]):
@@ -31,24 +47,64 @@ class AppdeckApp(App[None]):
     ]
     POLL_SECONDS = 1.0
 
-    def __init__(self, controller: Controller, *, config: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        controller: Controller | None = None,
+        *,
+        store_path: Path | None = None,
+        user: str | None = None,
+        readonly: bool = False,
+        config: dict[str, object] | None = None,
+    ) -> None:
+        """Give a ready controller (tests), or a store path and user: then the store is read after the first paint."""
         super().__init__()
-        self.controller = controller
+        self._controller = controller
+        self._open_args = (store_path, user, readonly)
         self.config = config if config is not None else load_config()
         theme = self.config.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
         self._theme_ready = False
-        self._role = controller.role
+        self._role = ""
+
+    @property
+    def controller(self) -> Controller:
+        """The controller every screen calls (set once the store is open)."""
+        assert self._controller is not None, "the store is not open yet"
+        return self._controller
 
     def on_mount(self) -> None:
         self.set_keymap(keymap_of(self.config))  # type: ignore[arg-type]
         problem = self.config.get("_problem")
         if problem:
             self.notify(safe(problem), severity="warning", markup=False)
+        self._theme_ready = True
+        if self._controller is not None:
+            self._start()
+            return
+        # Draw the first screen now; read the store (and its size) only after that paint.
+        self.push_screen(OpeningScreen(self._open_args[0] or Path("store")))
+        self.call_after_refresh(self._open_store)
+
+    def _open_store(self) -> None:
+        path, user, readonly = self._open_args
+        try:
+            self._controller = Controller(path or Path("store.json"), user, readonly=readonly)
+        except AppdeckError as exc:
+            self.exit(return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
+            return
+        self.pop_screen()
+        self._start()
+
+    def _start(self) -> None:
+        ctl = self.controller
+        reason = None if ctl.readonly else ctl.store.write_problem()
+        if reason:  # a store this process cannot write opens read-only: write actions disabled, READ-ONLY shown
+            ctl.readonly = True
+            self.notify(f"read-only: {safe(reason)}. Changes are disabled.", title="Read-only", severity="warning", markup=False)
+        self._role = self.controller.role
         self.push_screen(self._first_screen())
         self.set_interval(self.POLL_SECONDS, self.poll_store)
-        self._theme_ready = True
 
     def _first_screen(self) -> Screen[None]:
         return ApplicationsScreen() if self.controller.role == "viewer" else DevelopersScreen()
@@ -64,7 +120,7 @@ class AppdeckApp(App[None]):
                 return
             role = self.controller.role  # raises when the acting user was removed meanwhile
         except AppdeckError as exc:
-            self.exit(return_code=exc.exit_code, message=safe(exc.message))
+            self.exit(return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
             return
         if role != self._role:
             self._role = role
@@ -116,12 +172,7 @@ class AppdeckApp(App[None]):
 
 
 def run_tui(path: Path, user: str, *, readonly: bool = False) -> int:
-    """Open the store and run the TUI; errors before the first screen are one line on stderr."""
-    try:
-        controller = Controller(path, user, readonly=readonly)
-    except AppdeckError as exc:
-        print(f"appdeck: {safe(exc.message)}", file=sys.stderr)
-        return exc.exit_code
-    app = AppdeckApp(controller)
+    """Run the TUI; the store is opened after the first screen is drawn. Errors end it with one line on stderr."""
+    app = AppdeckApp(store_path=path, user=user, readonly=readonly)
     app.run()
     return app.return_code or 0

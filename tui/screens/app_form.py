@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 
 from store.controller import Saved
 from store.errors import AppdeckError, ConflictError, ValidationError
-from store.models import APP_TYPE_LABELS, FIELD_LABELS, RWA_WARNING, SHARING_LABELS, BuiltApp
+from store.records import APP_TYPE_LABELS, FIELD_LABELS, RWA_WARNING, SHARING_LABELS, AppRecord
 from store.text import safe
 from tui.screens.common import notify_error
 
@@ -43,7 +43,7 @@ class AppFormScreen(ModalScreen[Saved | None]):
         Binding("escape", "cancel", "Cancel", tooltip="Close (asks when there are unsaved changes)", id="form.cancel"),
     ]
 
-    def __init__(self, app: BuiltApp | None) -> None:
+    def __init__(self, app: AppRecord | None) -> None:
         super().__init__()
         self.editing = app
         self.touched: set[str] = set()

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from store.errors import AppdeckError
-from store.models import APP_TYPE_LABELS, BuiltApp
+from store.records import AppRecord
 from store.text import safe
 from tui.screens.common import notify_error, short_time, top_bar
 from tui.widgets.row_list import Column, RowList, make_row
@@ -49,7 +49,7 @@ class DevelopersScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.apps: dict[str, BuiltApp] = {}
+        self.apps: dict[str, AppRecord] = {}
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
@@ -111,7 +111,7 @@ class DevelopersScreen(Screen[None]):
                 )
 
     @property
-    def current(self) -> BuiltApp | None:
+    def current(self) -> AppRecord | None:
         key = self.query_one(RowList).highlighted_key
         return self.apps.get(key) if key else None
 

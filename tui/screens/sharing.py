@@ -13,7 +13,7 @@ from textual.widgets import Button, Label, RadioButton, RadioSet, SelectionList,
 
 from store.controller import Saved
 from store.errors import AppdeckError, ValidationError
-from store.models import SHARING_LABELS, BuiltApp
+from store.records import SHARING_LABELS, AppRecord
 from store.text import safe
 from tui.screens.common import notify_error
 
@@ -31,7 +31,7 @@ class SharingScreen(ModalScreen[Saved | None]):
         Binding("escape", "cancel", "Cancel", id="share.cancel"),
     ]
 
-    def __init__(self, app: BuiltApp) -> None:
+    def __init__(self, app: AppRecord) -> None:
         super().__init__()
         self.target = app
 

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from store.errors import AppdeckError
-from store.models import BuiltApp
+from store.records import AppRecord
 from store.text import safe
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class UrlCheckScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="check.close")]
 
-    def __init__(self, app: BuiltApp) -> None:
+    def __init__(self, app: AppRecord) -> None:
         super().__init__()
         self.target = app
 

@@ -148,7 +148,7 @@ class RowList(ScrollView, can_focus=True):
     def _refilter(self, key: str | None) -> None:
         q = self._query
         self._view = [i for i, r in enumerate(self._rows) if q in r.search] if q else list(range(len(self._rows)))
-        self.virtual_size = Size(self.size.width, len(self._view) + 1)
+        self.virtual_size = Size(self.scrollable_size.width, len(self._view) + 1)
         index = 0
         if key is not None:
             for pos, i in enumerate(self._view):
@@ -220,7 +220,7 @@ class RowList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         self.lines_rendered += 1
-        width = self.size.width
+        width = self.scrollable_size.width  # without the scrollbar
         widths = self._widths(width)
         if y == 0:
             style = self.get_component_rich_style("rowlist--header")
