@@ -19,4 +19,6 @@ def has_control(value: str) -> bool:
 def safe(value: object) -> str:
     """Stored text made safe to print: newlines and tabs become spaces, other controls vanish."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # C-speed fast path: no control, format or separator character at all
+        return text
     return CONTROL_RE.sub("", _NEWLINES_RE.sub(" ", text))

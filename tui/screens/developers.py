@@ -15,7 +15,7 @@ from store.errors import AppdeckError
 from store.records import AppRecord
 from store.text import safe
 from tui.screens.common import notify_error, short_time, top_bar
-from tui.widgets.row_list import Column, RowList, make_row
+from tui.widgets.row_list import Column, Row, RowList, make_row
 
 if TYPE_CHECKING:
     from tui.app import AppdeckApp
@@ -54,6 +54,7 @@ class DevelopersScreen(Screen[None]):
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
+        self._rows: dict[str, tuple[int, Row, str]] = {}  # app id -> (version, row, owner)
 
     @property
     def deck(self) -> AppdeckApp:
@@ -87,15 +88,18 @@ class DevelopersScreen(Screen[None]):
             return
         before = {k: a.version for k, a in self.apps.items()}
         self.apps = {a.id: a for a in apps}
-        rows = [
-            make_row(
-                a.id,
-                [a.name, TYPE_SHORT[a.app_type if a.advanced else "spa"], SHARING_SHORT.get(a.sharing, a.sharing), a.owner, short_time(a.updated_at)],
-                [a.name, a.description, a.app_url, a.owner, a.client_id],
-                [a.name.lower(), a.app_type if a.advanced else "spa", a.sharing, a.owner, a.updated_at],
-            )
-            for a in apps
-        ]
+        # A row is rebuilt only when its app changed (id and version): a refresh after another user's save
+        # costs one dict lookup per app, not a rebuild of ten thousand rows.
+        cache = self._rows
+        rows = []
+        for a in apps:
+            hit = cache.get(a.id)
+            if hit is None or hit[0] != a.version or hit[2] != a.owner:
+                hit = (a.version, self._row(a), a.owner)
+                cache[a.id] = hit
+            rows.append(hit[1])
+        if len(cache) > len(self.apps) * 2:
+            self._rows = {k: v for k, v in cache.items() if k in self.apps}
         self.query_one(RowList).set_rows(rows, keep_key=keep)
         self.show_details()
         self.refresh_bindings()
@@ -109,6 +113,16 @@ class DevelopersScreen(Screen[None]):
                     title="Refreshed",
                     markup=False,
                 )
+
+    @staticmethod
+    def _row(a: AppRecord) -> Row:
+        kind = a.kind
+        return make_row(
+            a.id,
+            [a.name, TYPE_SHORT[kind], SHARING_SHORT.get(a.sharing, a.sharing), a.owner, short_time(a.updated_at)],
+            [a.name, a.description, a.app_url, a.owner, a.client_id],
+            [a.name.lower(), kind, a.sharing, a.owner, a.updated_at],
+        )
 
     @property
     def current(self) -> AppRecord | None:
