@@ -16,14 +16,14 @@ from textual.widgets import Footer, Input, Static
 from store.controller import AppEntry
 from store.errors import AppdeckError
 from store.text import safe
-from tui.screens.common import notify_error, top_bar
+from tui.screens.common import ListScreen, notify_error, top_bar
 from tui.widgets.row_list import Column, RowList, make_row
 
 if TYPE_CHECKING:
     from tui.app import AppdeckApp
 
 
-class ApplicationsScreen(Screen[None]):
+class ApplicationsScreen(ListScreen):
     """What the user can open: name, description and URL; Enter copies the URL, o opens it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -37,10 +37,6 @@ class ApplicationsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.entries: dict[str, AppEntry] = {}
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
@@ -98,26 +94,6 @@ class ApplicationsScreen(Screen[None]):
                 ("              ", ""), ("enter copies the URL · o opens it", "dim"),
             )
         )
-
-    def action_switch_view(self) -> None:
-        self.deck.switch_view()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("visible")
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("visible")
-        self.query_one(RowList).focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one(RowList).set_filter(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(RowList).focus()
 
     def action_copy_url(self) -> None:
         entry = self.current

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Input
 
 from store.errors import AppdeckError
 from store.text import safe
 
 if TYPE_CHECKING:
     from tui.app import AppdeckApp
+    from tui.widgets.row_list import RowList
 
 
 def short_time(stamp: str) -> str:
@@ -36,3 +39,38 @@ def top_bar(app: AppdeckApp, view: str) -> Content:
 def notify_error(app: AppdeckApp, exc: AppdeckError) -> None:
     """Show a controller error as a notification; its text is never markup."""
     app.notify(safe(exc.message), title=type(exc).__name__.replace("Error", ""), severity="error", markup=False)
+
+
+class ListScreen(Screen[None]):
+    """What both views share: `/` opens the filter, escape clears it, tab switches the view."""
+
+    @property
+    def deck(self) -> AppdeckApp:
+        return self.app  # type: ignore[return-value]
+
+    def row_list(self) -> RowList:
+        from tui.widgets.row_list import RowList
+
+        return self.query_one(RowList)
+
+    def action_switch_view(self) -> None:
+        self.deck.switch_view()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.remove_class("visible")
+        self.row_list().focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.row_list().set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.row_list().focus()

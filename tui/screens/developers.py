@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -14,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 from store.errors import AppdeckError
 from store.records import AppRecord
 from store.text import safe
-from tui.screens.common import notify_error, short_time, top_bar
+from tui.screens.common import ListScreen, notify_error, short_time, top_bar
 from tui.widgets.row_list import Column, Row, RowList, make_row
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ TYPE_SHORT = {"spa": "SPA", "m2m": "M2M", "rwa": "RWA"}
 SHARING_SHORT = {"private": "private", "organization": "org", "groups": "groups"}
 
 
-class DevelopersScreen(Screen[None]):
+class DevelopersScreen(ListScreen):
     """Built applications: list, filter, details, and the owner's actions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -55,10 +56,6 @@ class DevelopersScreen(Screen[None]):
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
         self._rows: dict[str, tuple[int, Row, str]] = {}  # app id -> (version, row, owner)
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
@@ -205,28 +202,6 @@ class DevelopersScreen(Screen[None]):
 
     # -- actions -----------------------------------------------------------------------------------
 
-    def action_switch_view(self) -> None:
-        self.deck.switch_view()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("visible")
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("visible")
-        self.query_one(RowList).focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.query_one(RowList).set_filter(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            self.query_one(RowList).focus()
-
     def action_sort(self) -> None:
         self._sort_col = (self._sort_col + 1) % 5
         lst = self.query_one(RowList)
@@ -257,53 +232,54 @@ class DevelopersScreen(Screen[None]):
         if self.current is not None:
             self.app.push_screen(SharingScreen(self.current), self._after_save)
 
-    def action_delete_app(self) -> None:
-        from tui.screens.confirm import DeleteScreen
-
+    def _confirm_then(self, dialog: Screen[bool], act: Callable[[AppRecord], object], done: str, *, keep: bool) -> None:
+        """Push a confirmation; on yes, run `act` on the highlighted app through the controller and say `done`."""
         app = self.current
         if app is None:
             return
 
-        def done(confirmed: bool | None) -> None:
+        def answered(confirmed: bool | None) -> None:
             if not confirmed:
                 return
             try:
-                self.deck.controller.delete_app(app.id, expected_version=app.version)
+                act(app)
             except AppdeckError as exc:
                 notify_error(self.deck, exc)
                 return
-            self.reload()
-            self.notify(f"Deleted “{safe(app.name)}”.", markup=False)
+            self.reload(keep=app.id if keep else None)
+            self.notify(done.format(name=safe(app.name)), markup=False)
 
-        self.app.push_screen(DeleteScreen(app.name), done)
+        self.app.push_screen(dialog, answered)
+
+    def action_delete_app(self) -> None:
+        from tui.screens.confirm import DeleteScreen
+
+        if self.current is not None:
+            ctl = self.deck.controller
+            self._confirm_then(
+                DeleteScreen(self.current.name),
+                lambda app: ctl.delete_app(app.id, expected_version=app.version),
+                "Deleted “{name}”.",
+                keep=False,
+            )
 
     def action_rotate_secret(self) -> None:
         from tui.screens.confirm import ConfirmScreen
 
         app = self.current
-        if app is None:
-            return
-
-        def done(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                self.deck.controller.rotate_secret(app.id, expected_version=app.version)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                return
-            self.reload(keep=app.id)
-            self.notify(f"Rotated the client secret of “{safe(app.name)}”. The old secret no longer works.", markup=False)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                "Rotate client secret",
-                f"Rotate the client secret of “{safe(app.name)}”? The old secret stops working at once: every service "
-                "using it must be given the new one.",
-                confirm_label="Rotate",
-            ),
-            done,
-        )
+        if app is not None:
+            ctl = self.deck.controller
+            self._confirm_then(
+                ConfirmScreen(
+                    "Rotate client secret",
+                    f"Rotate the client secret of “{safe(app.name)}”? The old secret stops working at once: every "
+                    "service using it must be given the new one.",
+                    confirm_label="Rotate",
+                ),
+                lambda a: ctl.rotate_secret(a.id, expected_version=a.version),
+                "Rotated the client secret of “{name}”. The old secret no longer works.",
+                keep=True,
+            )
 
     def action_reveal_secret(self) -> None:
         app = self.current
