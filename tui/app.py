@@ -135,6 +135,18 @@ class AppdeckApp(App[None]):
             if reload is not None:
                 reload(external=isinstance(screen, (DevelopersScreen, ApplicationsScreen)))
 
+    def _fatal_error(self) -> None:
+        """Textual's crash screen, without the local variables it shows by default: a frame's locals may hold a
+        client secret (a revealed or copied secret, a stored record), and a secret never appears in a traceback."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     def switch_view(self) -> None:
         """tab: Developers <-> Applications (viewers have only the Applications view)."""
         if self.controller.role == "viewer":

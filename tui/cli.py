@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from typing import Any
 
 import orjson
@@ -21,10 +20,23 @@ EXIT_USAGE = 2
 
 def version() -> str:
     """The installed appdeck version."""
+    from importlib import metadata
+
     try:
         return metadata.version("appdeck")
     except metadata.PackageNotFoundError:
         return "0.1.0"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, reading the package metadata only when asked (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"appdeck {version()}")
+        parser.exit()
 
 
 class UsageError(Exception):
@@ -52,11 +64,12 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-_JSON_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f]")
+# DEL, C1 and the bidi controls of store.text (orjson escapes only C0): a JSON string holding them parses the same.
+_JSON_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def print_json(value: Any) -> None:
-    """One JSON document on stdout; orjson escapes C0, and DEL and C1 are escaped here (\\u007f...), so none reach a terminal raw."""
+    """One JSON document on stdout; orjson escapes C0, and DEL, C1 and bidi controls are escaped here (\\u007f...), so none reach a terminal raw."""
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
     sys.stdout.write(_JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
@@ -112,7 +125,7 @@ def _app_options(p: argparse.ArgumentParser, *, create: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     parser = argparse.ArgumentParser(prog="appdeck", description="Manage your organization's built applications.")
-    parser.add_argument("--version", action="version", version=f"appdeck {version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--store", help="store file (env APPDECK_STORE; default: the platform's user data dir)")
     parser.add_argument("--user", help="act as this user (env APPDECK_USER; default: your login name)")
     parser.add_argument("--readonly", action="store_true", help="open the TUI with every change disabled")
@@ -205,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     sub.add_parser("info", help="version, store, acting user and role")
     sub.add_parser("demo", help="create a demo store to look around")
+    st = sub.add_parser("store", help="check the store file, restore its backup").add_subparsers(dest="cmd", required=True, metavar="CMD")
+    p = st.add_parser("verify", help="check the file and its invariants (exit 0 fine, 7 not)")
+    p.add_argument("--json", action="store_true")
+    p = st.add_parser("restore-backup", help="swap <store>.bak in (admins; the current file becomes the backup)")
+    p.add_argument("--yes", action="store_true")
+    sub.add_parser("ssh-serve", help="the forced command of one SSH key (needs --user; see the README, Teams over SSH)")
     return parser
 
 
@@ -236,9 +255,10 @@ def app_changes(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def app_row(ctl: Controller, app: Any) -> dict[str, Any]:
-    """The list/JSON summary of an app: never the secret."""
-    groups = {g["id"]: g["name"] for g in ctl.list_groups()}
+def app_row(ctl: Controller, app: Any, groups: dict[str, str] | None = None) -> dict[str, Any]:
+    """The list/JSON summary of an app: never the secret. Pass `groups` (id -> name) when listing many."""
+    if groups is None:
+        groups = {g["id"]: g["name"] for g in ctl.list_groups()}
     return {
         "id": app.id,
         "name": app.name,
@@ -304,7 +324,8 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
                 print_table(["name", "kind", "pinned", "url", "description"],
                             [[e.name, e.kind, "yes" if e.pinned else "", e.url, e.description] for e in entries])
             return 0
-        rows = [app_row(ctl, a) for a in ctl.list_apps("developers")]
+        names = {g["id"]: g["name"] for g in ctl.list_groups()}
+        rows = [app_row(ctl, a, names) for a in ctl.list_apps("developers")]
         if args.json:
             print_json(rows)
         else:
@@ -482,6 +503,45 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    """`appdeck store verify|restore-backup`: on the file itself, never through a Controller, so both work on a
+    store that does not parse. verify: "ok" or one problem per line, exit 0 or 7."""
+    import datetime
+
+    from store.errors import StoreError
+    from store.storage import StoreFile
+    from store.verify import check_restore, check_verifier, restore_backup, verify
+
+    path, _ = resolve_store(args.store)
+    user, _ = resolve_user(args.user)
+    if args.cmd == "verify":
+        check_verifier(path, user)
+        problems = verify(path)
+        if args.json:
+            print_json({"store": str(path), "ok": not problems, "problems": problems})
+        else:
+            for line in problems or ["ok"]:
+                print(safe(line))
+        return StoreError.exit_code if problems else 0
+    store = StoreFile(path)
+    check_restore(store, user)
+
+    def describe(p: Any) -> str:
+        try:
+            st = os.stat(p)
+        except OSError as exc:
+            return f"{p} ({exc.strerror})"
+        stamp = datetime.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
+        return f"{p} (modified {stamp}, {st.st_size} bytes)"
+
+    print(f"current: {safe(describe(store.path))}", file=sys.stderr)
+    print(f"backup:  {safe(describe(store.backup_path))}", file=sys.stderr)
+    confirm("Put the backup in place? The current file becomes the backup (run again to undo).", args.yes)
+    restore_backup(store, user)
+    print(f"restored {store.backup_path} into {store.path}; the previous file is now {store.backup_path}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
     "apps": cmd_apps,
     "users": cmd_users,
@@ -522,6 +582,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
     try:
+        if args.group == "ssh-serve":
+            from tui.ssh_serve import serve
+
+            return serve(args.user, args.store)
         if args.group is None:
             path, _ = resolve_store(args.store)
             user, _ = resolve_user(args.user)
@@ -530,6 +594,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return run_tui(path, user, readonly=args.readonly)
         if args.group == "info":
             return cmd_info(args)
+        if args.group == "store":
+            return cmd_store(args)
         if args.group == "demo":
             from store.demo import create_demo
 
