@@ -130,6 +130,7 @@ class Controller:
         self.user = user or process_login()
         self.readonly = readonly
         self.created_store = False
+        self._listed: tuple[tuple[Any, ...], list[AppRecord]] | None = None
         if not self.store.exists():
             if readonly:
                 raise StoreError(f"The store {self.store.path} does not exist, and read-only mode cannot create it.")
@@ -253,10 +254,15 @@ class Controller:
         if view == "developers" and role == "viewer":
             raise PermissionDeniedError("Viewers have no Developers view; use the Applications view.")
         mine = self.my_groups()
+        key = (self.store.generation, view, role, frozenset(mine))
+        if self._listed is not None and self._listed[0] == key:
+            return list(self._listed[1])  # same file, same user: the list a refresh asks for again
         recs = [r for r in self._data().get("apps", {}).values() if self._visible(r, view, role, mine)]
         recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
         me = self.user
-        return [_app(r, secret_visible=r.get("owner") == me) for r in recs]
+        apps = [_app(r, secret_visible=r.get("owner") == me) for r in recs]
+        self._listed = (key, apps)
+        return list(apps)
 
     def list_applications(self) -> list[AppEntry]:
         """The Applications view: built and registered apps the user may see, pinned first."""

@@ -82,17 +82,27 @@ class AppdeckApp(App[None]):
         if self._controller is not None:
             self._start()
             return
-        # Draw the first screen now; read the store (and its size) only after that paint.
+        # Draw the first screen now; read the store and build the first rows in a thread meanwhile.
         self.push_screen(OpeningScreen(self._open_args[0] or Path("store")))
-        self.call_after_refresh(self._open_store)
+        self.run_worker(self._open_store, thread=True, exclusive=True, exit_on_error=False, name="open-store")
 
     def _open_store(self) -> None:
+        """In a worker thread: parse the store, check membership, and prepare the Developers rows."""
         path, user, readonly = self._open_args
         try:
-            self._controller = Controller(path or Path("store.json"), user, readonly=readonly)
+            ctl = Controller(path or Path("store.json"), user, readonly=readonly)
+            warm = DevelopersScreen.prepare(ctl) if ctl.role != "viewer" else None
         except AppdeckError as exc:
-            self.exit(return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
+            self.call_from_thread(self.exit, return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
             return
+        except Exception as exc:  # noqa: BLE001 - a worker's failure must end the app, not leave it opening forever
+            self.call_from_thread(self.exit, return_code=7, message=f"appdeck: could not open the store: {type(exc).__name__}")
+            return
+        self.call_from_thread(self._opened, ctl, warm)
+
+    def _opened(self, controller: Controller, warm: object) -> None:
+        self._controller = controller
+        self._warm_rows = warm
         self.pop_screen()
         self._start()
 
@@ -107,7 +117,10 @@ class AppdeckApp(App[None]):
         self.set_interval(self.POLL_SECONDS, self.poll_store)
 
     def _first_screen(self) -> Screen[None]:
-        return ApplicationsScreen() if self.controller.role == "viewer" else DevelopersScreen()
+        if self.controller.role == "viewer":
+            return ApplicationsScreen()
+        warm, self._warm_rows = getattr(self, "_warm_rows", None), None
+        return DevelopersScreen(warm_rows=warm)  # type: ignore[arg-type]
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_theme_ready", False):

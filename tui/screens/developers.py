@@ -19,6 +19,7 @@ from tui.screens.common import ListScreen, notify_error, short_time, top_bar
 from tui.widgets.row_list import Column, Row, RowList, make_row
 
 if TYPE_CHECKING:
+    from store.controller import Controller
     from tui.app import AppdeckApp
 
 APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
@@ -48,14 +49,15 @@ class DevelopersScreen(ListScreen):
         Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, warm_rows: dict[str, tuple[int, Row, str]] | None = None) -> None:
         super().__init__()
         self.apps: dict[str, AppRecord] = {}
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
-        self._rows: dict[str, tuple[int, Row, str]] = {}  # app id -> (version, row, owner)
+        self._rows: dict[str, tuple[int, Row, str]] = warm_rows or {}  # app id -> (version, row, owner)
+        self._allowed_shown: set[str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
@@ -111,6 +113,11 @@ class DevelopersScreen(ListScreen):
                     markup=False,
                 )
 
+    @classmethod
+    def prepare(cls, controller: Controller) -> dict[str, tuple[int, Row, str]]:
+        """Build the row cache off the event loop (the app's opening worker): the first reload then only looks up."""
+        return {a.id: (a.version, cls._row(a), a.owner) for a in controller.list_apps("developers")}
+
     @staticmethod
     def _row(a: AppRecord) -> Row:
         kind = a.kind
@@ -131,7 +138,11 @@ class DevelopersScreen(ListScreen):
             self.revealed = None
             self._secret = None
         self.show_details()
-        self.refresh_bindings()
+        app = self.current
+        allowed = self.deck.controller.permissions(app) if app is not None else None
+        if allowed != self._allowed_shown:  # the footer re-renders only when the keys it shows change
+            self._allowed_shown = allowed
+            self.refresh_bindings()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         self.query_one("#details-scroll").focus()

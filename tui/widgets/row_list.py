@@ -63,7 +63,7 @@ class RowList(ScrollView, can_focus=True):
     RowList > .rowlist--dim { color: $text-muted; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    cursor: reactive[int] = reactive(0, init=False)
 
     class Highlighted(Message):
         """The cursor moved to another row (key None when the list is empty)."""
@@ -87,6 +87,8 @@ class RowList(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self._rows: list[Row] = []
         self._view: list[int] = []  # indexes into _rows that pass the filter, in display order
+        self._all: list[int] = []  # every index: the view of an empty filter, built once per set_rows
+        self._last_key: object = self  # the key last announced with Highlighted (self: none yet)
         self._query = ""
         self._sort_column: int | None = None
         self._sort_reverse = False
@@ -119,13 +121,17 @@ class RowList(ScrollView, can_focus=True):
         """Replace every row, keeping the cursor on `keep_key` (or the current key) when it is still there."""
         key = keep_key if keep_key is not None else self.highlighted_key
         self._rows = list(rows)
+        self._all = list(range(len(self._rows)))
         self._apply_sort()
         self._refilter(key)
 
     def set_filter(self, query: str) -> None:
         """Show only rows whose search key contains the query (case-insensitive)."""
-        self._query = query.lower()
-        self._refilter(self.highlighted_key)
+        query = query.lower()
+        # Typing one more character can only narrow the view: scan the rows still shown, not all of them.
+        narrowing = bool(self._query) and query.startswith(self._query)
+        self._query = query
+        self._refilter(self.highlighted_key, narrowing=narrowing)
 
     def sort_by(self, column: int) -> None:
         """Sort by a column; sorting by the same column again reverses the order."""
@@ -145,17 +151,28 @@ class RowList(ScrollView, can_focus=True):
             key=lambda r: (r.sort[col] if col < len(r.sort) else r.cells[col].lower()), reverse=self._sort_reverse
         )
 
-    def _refilter(self, key: str | None) -> None:
-        q = self._query
-        self._view = [i for i, r in enumerate(self._rows) if q in r.search] if q else list(range(len(self._rows)))
-        self.virtual_size = Size(self.scrollable_size.width, len(self._view) + 1)
+    def _refilter(self, key: str | None, *, narrowing: bool = False) -> None:
+        q, rows = self._query, self._rows
+        if not q:
+            self._view = self._all
+        else:
+            candidates = self._view if narrowing else self._all
+            self._view = [i for i in candidates if q in rows[i].search]
+        size = Size(self.scrollable_size.width, len(self._view) + 1)
+        if size != self.virtual_size:  # a new virtual size means a new layout: skip it when nothing changed
+            self.virtual_size = size
         index = 0
         if key is not None:
             for pos, i in enumerate(self._view):
-                if self._rows[i].key == key:
+                if rows[i].key == key:
                     index = pos
                     break
-        self.cursor = min(index, max(len(self._view) - 1, 0))
+        cursor = min(index, max(len(self._view) - 1, 0))
+        if cursor != self.cursor:
+            self.cursor = cursor  # the watcher scrolls, repaints and announces
+        else:
+            self._scroll_cursor_into_view()
+            self._announce()
         self.refresh()
 
     # -- cursor ------------------------------------------------------------------------------------
@@ -163,7 +180,14 @@ class RowList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.Highlighted(self, self.highlighted_key))
+        self._announce()
+
+    def _announce(self) -> None:
+        """Post Highlighted only when the highlighted key really changed (a keystroke that keeps it costs nothing)."""
+        key = self.highlighted_key
+        if key != self._last_key:
+            self._last_key = key
+            self.post_message(self.Highlighted(self, key))
 
     def _page(self) -> int:
         return max(self.size.height - 1, 1)
