@@ -58,6 +58,7 @@ class DevelopersScreen(ListScreen):
         self._sort_col = -1
         self._rows: dict[str, tuple[int, Row, str]] = warm_rows or {}  # app id -> (version, row, owner)
         self._allowed_shown: set[str] | None = None
+        self._details_height: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
@@ -153,6 +154,7 @@ class DevelopersScreen(ListScreen):
         app = self.current
         if app is None:
             details.update(Content("Nothing selected." if self.apps else "Press n to create your first built application."))
+            self._details_height = None
             return
         ctl = self.deck.controller
         d = ctl.details(app)
@@ -188,7 +190,12 @@ class DevelopersScreen(ListScreen):
         parts: list[str | tuple[str, str]] = []
         for label, value in lines:
             parts += [(f"{label:<14}", "bold"), safe(value), "\n"]
-        details.update(Content.assemble(*parts[:-1]))
+        content = Content.assemble(*parts[:-1])
+        # A layout pass costs a frame; the pane only needs one when the text's height changes at this width.
+        width = details.content_size.width
+        same_height = width > 0 and self._details_height == (height := content.get_height(details.styles, width))
+        details.update(content, layout=not same_height)
+        self._details_height = height if width > 0 else None
 
     # -- enabling keys -----------------------------------------------------------------------------
 
