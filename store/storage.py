@@ -63,6 +63,7 @@ class StoreFile:
         self._data: Data | None = None
         self.generation = 0  # grows each time a different file content is loaded or written
         self.loads = 0  # how many times the file was parsed (a regression guard counts these)
+        self._lock_fd: int | None = None
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -108,8 +109,44 @@ class StoreFile:
         except OSError as exc:
             raise StoreError(f"Cannot read the store {self.path}: {exc.strerror or exc}.") from None
         self.loads += 1
-        data = parse(raw, self.path)
+        data = parse(raw, self.path, trusted=self._trusted(st))
         return data, (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    # -- trust: skip the per-record shape check for a file appdeck wrote or `store verify` accepted ---------
+
+    @staticmethod
+    def _stamp(st: os.stat_result) -> bytes:
+        # ctime cannot be set by a user: a hand edit, a copy or a restore always changes it.
+        return f"appdeck-trusted {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}\n".encode()
+
+    def _trusted(self, st: os.stat_result) -> bool:
+        """True when the lock file records this very file (same inode, size, mtime and ctime) as checked."""
+        try:
+            with open(self.lock_path, "rb") as fh:
+                return fh.read(200) == self._stamp(st)
+        except OSError:
+            return False
+
+    def _record_trust(self) -> None:
+        """Under the lock: note the current file as checked (it was just written, or verified)."""
+        fd = self._lock_fd
+        if fd is None:
+            return
+        try:
+            stamp = self._stamp(os.stat(self.path))
+            os.pwrite(fd, stamp, 0)
+            os.ftruncate(fd, len(stamp))
+        except OSError:
+            pass  # without a stamp the next read simply checks every record
+
+    def trust_if_unchanged(self, before: os.stat_result) -> None:
+        """After `store verify` accepted the file it read: trust it, unless it changed since `before` was taken."""
+        with self.lock():
+            st = os.stat(self.path)
+            same = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (
+                before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+            if same:
+                self._record_trust()
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -157,8 +194,10 @@ class StoreFile:
                         ) from None
                     time.sleep(delay)
                     delay = min(delay * 2, 0.05)
+            self._lock_fd = fd
             yield
         finally:
+            self._lock_fd = None
             with contextlib.suppress(OSError):
                 os.close(fd)  # closing the descriptor releases the flock (even when close reports an error)
 
@@ -200,6 +239,7 @@ class StoreFile:
                 self._data = memory.data
                 self._identity = self.identity()
                 self.generation += 1
+                self._record_trust()  # we wrote it from checked data: the next reader may skip the shape check
             elif ident is not None:
                 self._data, self._identity = data, ident
 
@@ -328,8 +368,12 @@ def os_reason(exc: OSError) -> str:
     return _OS_REASONS.get(exc.errno or 0) or (exc.strerror or str(exc)).rstrip(".")
 
 
-def parse(raw: bytes, path: Path) -> Data:
-    """Parse and shape-check a store file; refuse (never repair) anything appdeck did not write."""
+def parse(raw: bytes, path: Path, *, trusted: bool = False) -> Data:
+    """Parse and shape-check a store file; refuse (never repair) anything appdeck did not write.
+
+    `trusted`: the file is the one appdeck last wrote or `store verify` accepted, so the per-record shape check
+    (as costly as the parse itself) is skipped; JSON, shape of the tables and schema version are always checked.
+    """
     if not raw.strip():
         raise StoreError(f"The store {path} is empty; appdeck will not overwrite it. Move it away or restore a backup.")
     gc_was_enabled = gc.isenabled()
@@ -356,7 +400,8 @@ def parse(raw: bytes, path: Path) -> Data:
         )
     for table in TABLES:
         data.setdefault(table, {})
-    _check_records(data, path)
+    if not trusted:
+        _check_records(data, path)
     return data
 
 

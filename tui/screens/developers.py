@@ -121,12 +121,15 @@ class DevelopersScreen(ListScreen):
 
     @staticmethod
     def _row(a: AppRecord) -> Row:
-        kind = a.kind
+        app_id, name, advanced, app_type, sharing, owner, updated_at, description, app_url, client_id = a.values(
+            "id", "name", "advanced", "app_type", "sharing", "owner", "updated_at", "description", "app_url", "client_id"
+        )
+        kind = app_type if advanced else "spa"
         return make_row(
-            a.id,
-            [a.name, TYPE_SHORT[kind], SHARING_SHORT.get(a.sharing, a.sharing), a.owner, short_time(a.updated_at)],
-            [a.name, a.description, a.app_url, a.owner, a.client_id],
-            [a.name.lower(), kind, a.sharing, a.owner, a.updated_at],
+            app_id,
+            (name, TYPE_SHORT.get(kind, kind), SHARING_SHORT.get(sharing, sharing), owner, short_time(updated_at)),
+            (name, description, app_url, owner, client_id),
+            (str(name).lower(), kind, sharing, owner, updated_at),
         )
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
@@ -27,9 +27,11 @@ class Column:
     width: int | None = None
 
 
-@dataclass(frozen=True)
-class Row:
-    """One row: a stable key (the app id), display cells (already made safe) and a lowercase search key."""
+class Row(NamedTuple):
+    """One row: a stable key (the app id), display cells (already made safe) and a lowercase search key.
+
+    A tuple, not a dataclass: ten thousand of them are built per load, and a frozen dataclass is slow to make.
+    """
 
     key: str
     cells: tuple[str, ...]
@@ -39,7 +41,7 @@ class Row:
 
 def make_row(key: str, cells: Sequence[object], searchable: Sequence[object], sort: Sequence[Any] = ()) -> Row:
     """Build a row from stored values: control characters stripped, search key precomputed once."""
-    return Row(key, tuple(safe(c) for c in cells), "\n".join(safe(s) for s in searchable).lower(), tuple(sort))
+    return Row(key, tuple(map(safe, cells)), "\n".join(map(safe, searchable)).lower(), tuple(sort))
 
 
 class RowList(ScrollView, can_focus=True):
