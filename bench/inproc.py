@@ -409,6 +409,9 @@ def main() -> int:
         try:
             copy = work / "store.json"
             shutil.copyfile(args.store, copy)
+            from run import verify_store  # a copy is a new file: verify it, as the original was
+
+            verify_store(copy, args.user)
             result = asyncio.run(bench_tui(copy, args.user, args.trials))
         finally:
             shutil.rmtree(work, ignore_errors=True)

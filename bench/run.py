@@ -67,7 +67,18 @@ def store_for(n: int, workdir: Path) -> Path:
         t0 = time.perf_counter()
         write_store(n, path)
         log(f"  generated {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    verify_store(path)
     return path
+
+
+def verify_store(path: Path, user: str = "alice") -> None:
+    """`appdeck store verify`, as an admin would after importing a store: a verified store is trusted on read."""
+    out = subprocess.run(
+        [sys.executable, "-m", "tui", "--store", str(path), "--user", user, "store", "verify"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"store verify refused {path}: {out.stdout.strip()} {out.stderr.strip()}")
 
 
 def first_row_name(path: Path, user: str, env: dict[str, str]) -> str:

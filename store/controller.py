@@ -20,7 +20,7 @@ from store.errors import (
     StoreError,
     ValidationError,
 )
-from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord
+from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord, gc_paused
 from store.storage import StoreFile
 
 if TYPE_CHECKING:
@@ -257,10 +257,11 @@ class Controller:
         key = (self.store.generation, view, role, frozenset(mine))
         if self._listed is not None and self._listed[0] == key:
             return list(self._listed[1])  # same file, same user: the list a refresh asks for again
-        recs = [r for r in self._data().get("apps", {}).values() if self._visible(r, view, role, mine)]
-        recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
         me = self.user
-        apps = [_app(r, secret_visible=r.get("owner") == me) for r in recs]
+        with gc_paused():
+            recs = [r for r in self._data().get("apps", {}).values() if self._visible(r, view, role, mine)]
+            recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
+            apps = [_app(r, secret_visible=r.get("owner") == me) for r in recs]
         self._listed = (key, apps)
         return list(apps)
 

@@ -7,6 +7,9 @@ checks a file edited by hand). Validation models live in `store.models` and load
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from store import urls
@@ -36,6 +39,19 @@ FIELD_LABELS = {
 URL_FIELDS: tuple[str, ...] = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
 LIST_FIELDS: tuple[str, ...] = ("callback_urls", "logout_urls", "web_origins", "cors_origins")
 RWA_WARNING = "Regular Web Applications are being sunset: prefer a Single Page Application or Machine to Machine app."
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around bulk work on parsed records: they hold no cycles, and with
+    100,000 of them every young-generation collection walks them all (it made sorting 100,000 apps take 4 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Record:

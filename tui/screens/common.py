@@ -32,7 +32,7 @@ def top_bar(app: AppdeckApp, view: str) -> Content:
     for v in views:
         parts.append((f"[{v}]", "bold reverse") if v.lower() == view else f" {v} ")
         parts.append(" ")
-    parts.append(("  tab switch · ? help", "dim"))
+    parts.append(("  tab switch · ? help" if len(views) > 1 else "  ? help", "dim"))
     return Content.assemble(*parts)
 
 
@@ -55,6 +55,14 @@ class ListScreen(Screen[None]):
 
     def action_switch_view(self) -> None:
         self.deck.switch_view()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_view":
+            try:
+                return self.deck.controller.role != "viewer"  # viewers have one view: no tab key to show
+            except AppdeckError:  # e.g. removed meanwhile; the app's poll says so and exits
+                return False
+        return True
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from store.errors import AppdeckError
-from store.records import AppRecord
+from store.records import AppRecord, gc_paused
 from store.text import safe
 from tui.screens.common import ListScreen, notify_error, short_time, top_bar
 from tui.widgets.row_list import Column, Row, RowList, make_row
@@ -58,6 +58,7 @@ class DevelopersScreen(ListScreen):
         self._sort_col = -1
         self._rows: dict[str, tuple[int, Row, str]] = warm_rows or {}  # app id -> (version, row, owner)
         self._allowed_shown: set[str] | None = None
+        self._versions: dict[str, int] = {}  # app id -> version at the last reload (to say what changed)
         self._details_height: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -86,27 +87,33 @@ class DevelopersScreen(ListScreen):
         except AppdeckError as exc:
             notify_error(self.deck, exc)
             return
-        before = {k: a.version for k, a in self.apps.items()}
-        self.apps = {a.id: a for a in apps}
-        # A row is rebuilt only when its app changed (id and version): a refresh after another user's save
-        # costs one dict lookup per app, not a rebuild of ten thousand rows.
+        before = self._versions
+        # A row is rebuilt only when its app changed (version or owner): a refresh after another user's save
+        # costs one lookup per app, not a rebuild of ten thousand rows.
         cache = self._rows
         rows = []
-        for a in apps:
-            hit = cache.get(a.id)
-            if hit is None or hit[0] != a.version or hit[2] != a.owner:
-                hit = (a.version, self._row(a), a.owner)
-                cache[a.id] = hit
-            rows.append(hit[1])
-        if len(cache) > len(self.apps) * 2:
-            self._rows = {k: v for k, v in cache.items() if k in self.apps}
+        apps_by_id: dict[str, AppRecord] = {}
+        versions: dict[str, int] = {}
+        with gc_paused():
+            for a in apps:
+                app_id, version, owner = a.values("id", "version", "owner")
+                apps_by_id[app_id] = a
+                versions[app_id] = version
+                hit = cache.get(app_id)
+                if hit is None or hit[0] != version or hit[2] != owner:
+                    hit = (version, self._row(a), owner)
+                    cache[app_id] = hit
+                rows.append(hit[1])
+        self.apps, self._versions = apps_by_id, versions
+        if len(cache) > len(apps_by_id) * 2:
+            self._rows = {k: v for k, v in cache.items() if k in apps_by_id}
         self.query_one(RowList).set_rows(rows, keep_key=keep)
         self.show_details()
         self.refresh_bindings()
         if external:
-            added = len(self.apps.keys() - before.keys())
-            removed = len(before.keys() - self.apps.keys())
-            changed = sum(1 for k, v in before.items() if k in self.apps and self.apps[k].version != v)
+            added = len(versions.keys() - before.keys())
+            removed = len(before.keys() - versions.keys())
+            changed = sum(1 for k, v in before.items() if versions.get(k, v) != v)
             if added or removed or changed:
                 self.deck.notify(
                     f"The store changed: {added} added, {changed} changed, {removed} removed.",
@@ -117,7 +124,8 @@ class DevelopersScreen(ListScreen):
     @classmethod
     def prepare(cls, controller: Controller) -> dict[str, tuple[int, Row, str]]:
         """Build the row cache off the event loop (the app's opening worker): the first reload then only looks up."""
-        return {a.id: (a.version, cls._row(a), a.owner) for a in controller.list_apps("developers")}
+        with gc_paused():
+            return {a.id: (a.version, cls._row(a), a.owner) for a in controller.list_apps("developers")}
 
     @staticmethod
     def _row(a: AppRecord) -> Row:
