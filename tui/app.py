@@ -46,6 +46,7 @@ class AppdeckApp(App[None]):
         Binding("colon", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette"),
     ]
     POLL_SECONDS = 1.0
+    OPEN_DELAY = 0.02  # seconds between the first paint and reading the store (the footer fills in meanwhile)
 
     def __init__(
         self,
@@ -84,6 +85,10 @@ class AppdeckApp(App[None]):
             return
         # Draw the first screen now; read the store and build the first rows in a thread meanwhile.
         self.push_screen(OpeningScreen(self._open_args[0] or Path("store")))
+        # The parse holds the GIL: start it once the footer has painted, so the whole first screen shows first.
+        self.call_after_refresh(lambda: self.set_timer(self.OPEN_DELAY, self._begin_open))
+
+    def _begin_open(self) -> None:
         self.run_worker(self._open_store, thread=True, exclusive=True, exit_on_error=False, name="open-store")
 
     def _open_store(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -90,6 +91,8 @@ class RowList(ScrollView, can_focus=True):
         self._rows: list[Row] = []
         self._view: list[int] = []  # indexes into _rows that pass the filter, in display order
         self._all: list[int] = []  # every index: the view of an empty filter, built once per set_rows
+        self._search: list[str] = []
+        self._index: dict[str, int] = {}
         self._last_key: object = self  # the key last announced with Highlighted (self: none yet)
         self._query = ""
         self._sort_column: int | None = None
@@ -125,6 +128,7 @@ class RowList(ScrollView, can_focus=True):
         self._rows = list(rows)
         self._all = list(range(len(self._rows)))
         self._apply_sort()
+        self._reindex()
         self._refilter(key)
 
     def set_filter(self, query: str) -> None:
@@ -143,6 +147,7 @@ class RowList(ScrollView, can_focus=True):
             self._sort_column, self._sort_reverse = column, False
         key = self.highlighted_key
         self._apply_sort()
+        self._reindex()
         self._refilter(key)
 
     def _apply_sort(self) -> None:
@@ -153,22 +158,29 @@ class RowList(ScrollView, can_focus=True):
             key=lambda r: (r.sort[col] if col < len(r.sort) else r.cells[col].lower()), reverse=self._sort_reverse
         )
 
+    def _reindex(self) -> None:
+        """Side tables for the hot paths: every row's search key, and each key's row index."""
+        self._search = [r.search for r in self._rows]
+        self._index = {r.key: i for i, r in enumerate(self._rows)}
+
     def _refilter(self, key: str | None, *, narrowing: bool = False) -> None:
-        q, rows = self._query, self._rows
+        q, search = self._query, self._search
         if not q:
             self._view = self._all
+        elif narrowing:
+            self._view = [i for i in self._view if q in search[i]]
         else:
-            candidates = self._view if narrowing else self._all
-            self._view = [i for i in candidates if q in rows[i].search]
+            self._view = [i for i, text in enumerate(search) if q in text]
         size = Size(self.scrollable_size.width, len(self._view) + 1)
         if size != self.virtual_size:  # a new virtual size means a new layout: skip it when nothing changed
             self.virtual_size = size
         index = 0
-        if key is not None:
-            for pos, i in enumerate(self._view):
-                if rows[i].key == key:
-                    index = pos
-                    break
+        row = self._index.get(key) if key is not None else None
+        if row is not None:
+            # The view lists row indexes in increasing order, so the key's position is a binary search away.
+            pos = bisect_left(self._view, row)
+            if pos < len(self._view) and self._view[pos] == row:
+                index = pos
         cursor = min(index, max(len(self._view) - 1, 0))
         if cursor != self.cursor:
             self.cursor = cursor  # the watcher scrolls, repaints and announces
