@@ -703,10 +703,7 @@ class Controller:
     def rename_organization(self, name: str) -> None:
         """Rename the organization (admins only)."""
         self._require_admin()
-        try:
-            clean = models._clean_text("Organization name", name, max_len=64, required=True, no_angle=True)
-        except ValueError as exc:
-            raise ValidationError(FieldError("organization", str(exc))) from None
+        clean = models.validate_model(models.Organization, {"organization": name}).organization
         with self.store.transaction() as db:
             db.table("meta").update({"organization": clean}, doc_ids=[1])
             self._audit(db, "rename", "organization", "1", clean, fields=["organization"])

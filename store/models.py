@@ -179,26 +179,12 @@ class GroupRecord(BaseModel):
         return _clean_text("Group name", v, max_len=64, required=True, no_angle=True)
 
 
-class BuiltApp(BaseModel):
-    """A stored built application (OAuth client) with its system fields."""
+class BuiltApp(AppInput):
+    """A stored built application: the input fields, validated the same way, plus its system fields."""
 
     model_config = ConfigDict(extra="ignore")
 
     id: str
-    name: str
-    description: str = ""
-    app_url: str
-    thumbnail_url: str | None = None
-    sharing: Sharing = "organization"
-    groups: list[str] = Field(default_factory=list)
-    advanced: bool = False
-    app_type: AppType = "spa"
-    token_auth: TokenAuth | None = None
-    login_url: str | None = None
-    callback_urls: list[str] = Field(default_factory=list)
-    logout_urls: list[str] = Field(default_factory=list)
-    web_origins: list[str] = Field(default_factory=list)
-    cors_origins: list[str] = Field(default_factory=list)
     owner: str
     client_id: str
     # Never in a repr (tracebacks, logs) nor in model_dump (JSON); only Controller.reveal_secret hands it out.
@@ -209,23 +195,27 @@ class BuiltApp(BaseModel):
     version: int = 1
 
 
-class RegisteredApp(BaseModel):
+class RegisteredApp(RegisteredInput):
     """A stored registered application: a shortcut to an external app that admins manage."""
 
     model_config = ConfigDict(extra="ignore")
 
     id: str
-    name: str
-    description: str = ""
-    url: str
-    thumbnail_url: str | None = None
-    sharing: Sharing = "organization"
-    groups: list[str] = Field(default_factory=list)
-    pinned: bool = False
     created_at: str = ""
     updated_at: str = ""
     updated_by: str = ""
     version: int = 1
+
+
+class Organization(BaseModel):
+    """The organization a store holds: its name and the store's schema version."""
+
+    organization: str
+    schema_version: int = SCHEMA_VERSION
+
+    _name = field_validator("organization")(
+        lambda cls, v: _clean_text("Organization name", v, max_len=64, required=True, no_angle=True)
+    )
 
 
 class AuditEntry(BaseModel):

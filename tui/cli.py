@@ -313,6 +313,17 @@ def show_app(ctl: Controller, app: Any, *, as_json: bool, reveal: bool = False, 
     print_pairs(pairs)
 
 
+def report_saved(ctl: Controller, saved: Any, as_json: bool, line: str) -> int:
+    """After a create or update: the app as JSON, or one line; warnings (RWA sunset) go to stderr."""
+    if as_json:
+        show_app(ctl, saved.app, as_json=True, warnings=saved.warnings)
+        return 0
+    for w in saved.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(line)
+    return 0
+
+
 def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
     """`appdeck apps ...`"""
     if args.cmd == "list":
@@ -337,26 +348,14 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "create":
         saved = ctl.create_app(app_changes(args))
-        if args.json:
-            show_app(ctl, saved.app, as_json=True, warnings=saved.warnings)
-        else:
-            for w in saved.warnings:
-                print(f"warning: {w}", file=sys.stderr)
-            print(f"created {saved.app.id} \"{safe(saved.app.name)}\" (client ID {saved.app.client_id})")
-        return 0
+        return report_saved(ctl, saved, args.json, f"created {saved.app.id} \"{safe(saved.app.name)}\" (client ID {saved.app.client_id})")
     if args.cmd == "update":
         app = ctl.get_app(args.app)
         changes = app_changes(args)
         if not changes:
             raise UsageError("nothing to change: give at least one field option")
         saved = ctl.update_app(app.id, changes, expected_version=args.if_version)
-        if args.json:
-            show_app(ctl, saved.app, as_json=True, warnings=saved.warnings)
-        else:
-            for w in saved.warnings:
-                print(f"warning: {w}", file=sys.stderr)
-            print(f"updated {saved.app.id} \"{safe(saved.app.name)}\" (version {saved.app.version})")
-        return 0
+        return report_saved(ctl, saved, args.json, f"updated {saved.app.id} \"{safe(saved.app.name)}\" (version {saved.app.version})")
     if args.cmd == "share":
         app = ctl.get_app(args.app)
         sharing = args.sharing or "groups"
