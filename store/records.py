@@ -66,12 +66,13 @@ class Record:
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._data[name]
+            value = self._data[name]
         except KeyError:
-            if name in self.FIELDS:
-                default = self.FIELDS[name]
-                return list(default) if isinstance(default, list) else default
-            raise AttributeError(name) from None
+            if name not in self.FIELDS:
+                raise AttributeError(name) from None
+            value = self.FIELDS[name]
+        # A list is handed out as a copy: the view must never let a caller change the parsed store.
+        return list(value) if type(value) is list else value
 
     def values(self, *names: str) -> tuple[Any, ...]:
         """Several fields at once, for hot loops (one call instead of one attribute lookup per field)."""
@@ -108,6 +109,13 @@ class AppRecord(Record):
     def __init__(self, data: dict[str, Any], *, secret_visible: bool = True) -> None:
         super().__init__(data)
         self._secret_visible = secret_visible
+
+    def values(self, *names: str) -> tuple[Any, ...]:
+        """As Record.values, with the secret hidden unless the view was made for the owner."""
+        out = super().values(*names)
+        if "client_secret" in names and not self._secret_visible:
+            out = tuple("" if n == "client_secret" else v for n, v in zip(names, out))
+        return out
 
     @property
     def client_secret(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import fcntl
 import gc
 import os
@@ -32,6 +33,41 @@ def _env_lock_timeout() -> float:
     except ValueError:
         return DEFAULT_LOCK_TIMEOUT
     return value if 0 <= value < float("inf") else DEFAULT_LOCK_TIMEOUT
+
+
+class _CopyOnWrite(dict):  # type: ignore[type-arg]
+    """A table handed to TinyDB's updaters: a document is copied the first time it is looked up, so TinyDB's
+    in-place `doc.update(...)` never changes the parsed records that read views (and open forms) share."""
+
+    def __init__(self, table: dict[Any, Any]) -> None:
+        super().__init__(table)
+        self._copied: set[Any] = set()
+
+    def __getitem__(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        if key not in self._copied:
+            value = dict(value)
+            super().__setitem__(key, value)
+            self._copied.add(key)
+        return value
+
+
+@functools.cache
+def _copy_on_write_table() -> type:
+    """TinyDB's Table, changing copies of documents instead of the shared ones (built lazily: TinyDB loads late)."""
+    from tinydb.table import Table
+
+    class CopyOnWriteTable(Table):
+        def _update_table(self, updater: Any) -> None:
+            def on_copies(table: dict[Any, Any]) -> None:
+                cow = _CopyOnWrite(table)
+                updater(cow)
+                table.clear()
+                table.update(cow)
+
+            super()._update_table(on_copies)
+
+    return CopyOnWriteTable
 
 
 class _MemoryStorage:
@@ -64,6 +100,7 @@ class StoreFile:
         self.generation = 0  # grows each time a different file content is loaded or written
         self.loads = 0  # how many times the file was parsed (a regression guard counts these)
         self._lock_fd: int | None = None
+        self._written: tuple[int, int, int] | None = None  # identity of the file this process last wrote
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -127,13 +164,17 @@ class StoreFile:
         except OSError:
             return False
 
-    def _record_trust(self) -> None:
-        """Under the lock: note the current file as checked (it was just written, or verified)."""
+    def _record_trust(self, expected: tuple[int, int, int] | None) -> None:
+        """Under the lock: note the current file as checked, if it is still the one `expected` names (the file we
+        just wrote, or the one verify read)."""
         fd = self._lock_fd
-        if fd is None:
+        if fd is None or expected is None:
             return
         try:
-            stamp = self._stamp(os.stat(self.path))
+            st = os.stat(self.path)
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != expected:
+                return
+            stamp = self._stamp(st)
             os.pwrite(fd, stamp, 0)
             os.ftruncate(fd, len(stamp))
         except OSError:
@@ -146,7 +187,7 @@ class StoreFile:
             same = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (
                 before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
             if same:
-                self._record_trust()
+                self._record_trust((st.st_ino, st.st_size, st.st_mtime_ns))
 
     # -- writing -----------------------------------------------------------------------------------
 
@@ -220,6 +261,7 @@ class StoreFile:
 
             memory = _MemoryStorage(data)
             db = TinyDB(storage=lambda: memory)
+            db.table_class = _copy_on_write_table()
             try:
                 yield db
                 if memory.changed:
@@ -237,10 +279,14 @@ class StoreFile:
                 raise
             if memory.changed:
                 self._data = memory.data
-                self._identity = self.identity()
+                # The identity of the file we wrote, not a second stat: another writer (a hand edit saved by
+                # rename) landing in between must not be cached, or stamped as trusted, under our data.
+                self._identity = self._written
                 self.generation += 1
-                self._record_trust()  # we wrote it from checked data: the next reader may skip the shape check
+                self._record_trust(self._written)  # written from checked data: the next read may skip the check
             elif ident is not None:
+                if data is not self._data:
+                    self.generation += 1  # parsed afresh under the lock: what readers saw may have changed
                 self._data, self._identity = data, ident
 
     def _sweep_temp_files(self) -> None:
@@ -323,6 +369,8 @@ class StoreFile:
                     written = os.write(fd, view)
                     view = view[written:]
                 os.fsync(fd)
+                st = os.fstat(fd)  # os.replace keeps inode, size and mtime: this is the new store's identity
+                self._written = (st.st_ino, st.st_size, st.st_mtime_ns)
             finally:
                 os.close(fd)
             backup = self._link_backup(self._backup_of)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
                "reveal_secret": "reveal_secret", "copy_secret": "reveal_secret"}
 TYPE_SHORT = {"spa": "SPA", "m2m": "M2M", "rwa": "RWA"}
+# The fields a list row is made of (and searched by); `_row_of` unpacks them in this order.
+ROW_FIELDS = ("id", "name", "advanced", "app_type", "sharing", "owner", "updated_at", "description", "app_url", "client_id")
 SHARING_SHORT = {"private": "private", "organization": "org", "groups": "groups"}
 
 
@@ -49,14 +51,14 @@ class DevelopersScreen(ListScreen):
         Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
     ]
 
-    def __init__(self, *, warm_rows: dict[str, tuple[int, Row, str]] | None = None) -> None:
+    def __init__(self, *, warm_rows: dict[str, tuple[tuple[Any, ...], Row]] | None = None) -> None:
         super().__init__()
         self.apps: dict[str, AppRecord] = {}
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
-        self._rows: dict[str, tuple[int, Row, str]] = warm_rows or {}  # app id -> (version, row, owner)
+        self._rows: dict[str, tuple[tuple[Any, ...], Row]] = warm_rows or {}  # app id -> (shown values, row)
         self._allowed_shown: set[str] | None = None
         self._versions: dict[str, int] = {}  # app id -> version at the last reload (to say what changed)
         self._details_height: int | None = None
@@ -96,12 +98,13 @@ class DevelopersScreen(ListScreen):
         versions: dict[str, int] = {}
         with gc_paused():
             for a in apps:
-                app_id, version, owner = a.values("id", "version", "owner")
+                shown = a.values(*ROW_FIELDS)  # everything a row shows: a change to any of it rebuilds the row
+                app_id = shown[0]
                 apps_by_id[app_id] = a
-                versions[app_id] = version
+                versions[app_id] = a.version
                 hit = cache.get(app_id)
-                if hit is None or hit[0] != version or hit[2] != owner:
-                    hit = (version, self._row(a), owner)
+                if hit is None or hit[0] != shown:
+                    hit = (shown, self._row_of(shown))
                     cache[app_id] = hit
                 rows.append(hit[1])
         self.apps, self._versions = apps_by_id, versions
@@ -109,6 +112,8 @@ class DevelopersScreen(ListScreen):
             self._rows = {k: v for k, v in cache.items() if k in apps_by_id}
         self.query_one(RowList).set_rows(rows, keep_key=keep)
         self.show_details()
+        current = self.current
+        self._allowed_shown = self.deck.controller.permissions(current) if current is not None else None
         self.refresh_bindings()
         if external:
             added = len(versions.keys() - before.keys())
@@ -122,16 +127,19 @@ class DevelopersScreen(ListScreen):
                 )
 
     @classmethod
-    def prepare(cls, controller: Controller) -> dict[str, tuple[int, Row, str]]:
+    def prepare(cls, controller: Controller) -> dict[str, tuple[tuple[Any, ...], Row]]:
         """Build the row cache off the event loop (the app's opening worker): the first reload then only looks up."""
         with gc_paused():
-            return {a.id: (a.version, cls._row(a), a.owner) for a in controller.list_apps("developers")}
+            out = {}
+            for a in controller.list_apps("developers"):
+                shown = a.values(*ROW_FIELDS)
+                out[shown[0]] = (shown, cls._row_of(shown))
+            return out
 
     @staticmethod
-    def _row(a: AppRecord) -> Row:
-        app_id, name, advanced, app_type, sharing, owner, updated_at, description, app_url, client_id = a.values(
-            "id", "name", "advanced", "app_type", "sharing", "owner", "updated_at", "description", "app_url", "client_id"
-        )
+    def _row_of(shown: tuple[Any, ...]) -> Row:
+        """A list row from the ROW_FIELDS values of one app."""
+        app_id, name, advanced, app_type, sharing, owner, updated_at, description, app_url, client_id = shown
         kind = app_type if advanced else "spa"
         return make_row(
             app_id,
