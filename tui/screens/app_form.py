@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,10 +15,8 @@ from store.controller import Saved
 from store.errors import AppdeckError, ConflictError, ValidationError
 from store.records import APP_TYPE_LABELS, FIELD_LABELS, RWA_WARNING, SHARING_LABELS, AppRecord
 from store.text import safe
-from tui.screens.common import notify_error
+from tui.screens.common import DeckMixin, notify_error
 
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
 
 TEXT_FIELDS = ("name", "description", "app_url", "thumbnail_url")
 ADV_TEXT_FIELDS = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
@@ -35,7 +33,7 @@ PLACEHOLDERS = {
 }
 
 
-class AppFormScreen(ModalScreen[Saved | None]):
+class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
     """Create (app is None) or edit a built application; ctrl+s saves, escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,10 +47,6 @@ class AppFormScreen(ModalScreen[Saved | None]):
         self.touched: set[str] = set()
         self.tried_save = False
         self._loaded = False
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def _initial(self) -> dict[str, Any]:
         a = self.editing

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,8 +19,6 @@ from store.text import safe
 from tui.screens.common import ListScreen, notify_error, top_bar
 from tui.widgets.row_list import Column, RowList, make_row
 
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
 
 
 class ApplicationsScreen(ListScreen):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,20 +12,14 @@ from textual.widgets import DataTable, Footer, Static
 
 from store.errors import AppdeckError
 from store.text import safe
-from tui.screens.common import notify_error, short_time
-
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
+from tui.screens.common import DeckMixin, notify_error, short_time
 
 
-class AuditScreen(Screen[None]):
+
+class AuditScreen(DeckMixin, Screen[None]):
     """Who did what to which object, when, and which fields changed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Back", id="audit.close")]
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Audit trail (newest first). Admins see everything; owners see their apps' entries."), id="topbar")

@@ -41,12 +41,16 @@ def notify_error(app: AppdeckApp, exc: AppdeckError) -> None:
     app.notify(safe(exc.message), title=type(exc).__name__.replace("Error", ""), severity="error", markup=False)
 
 
-class ListScreen(Screen[None]):
-    """What both views share: `/` opens the filter, escape clears it, tab switches the view."""
+class DeckMixin:
+    """Screens reach the one controller through `self.deck.controller`."""
 
     @property
     def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[attr-defined,no-any-return]
+
+
+class ListScreen(DeckMixin, Screen[None]):
+    """What both views share: `/` opens the filter, escape clears it, tab switches the view."""
 
     def row_list(self) -> RowList:
         from tui.widgets.row_list import RowList

@@ -20,7 +20,6 @@ from tui.widgets.row_list import Column, Row, RowList, make_row
 
 if TYPE_CHECKING:
     from store.controller import Controller
-    from tui.app import AppdeckApp
 
 APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
                "reveal_secret": "reveal_secret", "copy_secret": "reveal_secret"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,19 +13,17 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from store.errors import AppdeckError
 from store.text import safe
-from tui.screens.common import notify_error
+from tui.screens.common import DeckMixin, notify_error
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fields import FieldSpec, FieldsScreen
 
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
 
 
 def _cells(*values: object) -> list[Text]:
     return [Text(safe(v)) for v in values]
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(DeckMixin, Screen[None]):
     """Three tabs; a adds, e edits, d deletes, and per tab: r role (users), m members (groups)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,10 +33,6 @@ class SettingsScreen(Screen[None]):
         Binding("m", "members", "Members", id="settings.members"),
         Binding("escape,q", "close", "Back", id="settings.close"),
     ]
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Settings (admins) · a add · e edit (role for users) · d delete · m group members · escape back"), id="topbar")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,15 +15,13 @@ from store.controller import Saved
 from store.errors import AppdeckError, ValidationError
 from store.records import SHARING_LABELS, AppRecord
 from store.text import safe
-from tui.screens.common import notify_error
+from tui.screens.common import DeckMixin, notify_error
 
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
 
 MODES = tuple(SHARING_LABELS)
 
 
-class SharingScreen(ModalScreen[Saved | None]):
+class SharingScreen(DeckMixin, ModalScreen[Saved | None]):
     """Choose who sees an app; ctrl+s saves, escape cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,10 +32,6 @@ class SharingScreen(ModalScreen[Saved | None]):
     def __init__(self, app: AppRecord) -> None:
         super().__init__()
         self.target = app
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         groups = self.deck.controller.list_groups()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,13 +15,13 @@ from store.errors import AppdeckError
 from store.records import AppRecord
 from store.text import safe
 
-if TYPE_CHECKING:
-    from tui.app import AppdeckApp
+from tui.screens.common import DeckMixin
+
 
 KINDS = (("callback", "Callback"), ("logout", "Logout"), ("web_origin", "Web origin"), ("cors", "CORS origin"))
 
 
-class UrlCheckScreen(ModalScreen[None]):
+class UrlCheckScreen(DeckMixin, ModalScreen[None]):
     """Paste a URL, pick the list, read the verdict as you type."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="check.close")]
@@ -29,10 +29,6 @@ class UrlCheckScreen(ModalScreen[None]):
     def __init__(self, app: AppRecord) -> None:
         super().__init__()
         self.target = app
-
-    @property
-    def deck(self) -> AppdeckApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
