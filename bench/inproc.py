@@ -177,7 +177,7 @@ async def bench_tui(path: Path, user: str, trials: int) -> dict[str, Any]:
 
         # pick a narrow query: 5 characters of one visible app's client ID (matches one or a few rows)
         keys = rl.visible_keys()
-        target = screen.apps[keys[len(keys) // 2]] if hasattr(screen, "apps") else None
+        target = rl.tag_of(keys[len(keys) // 2]) if hasattr(rl, "tag_of") else None
         narrow = (target.client_id[3:8] if target is not None else "zq9x").lower()
 
         res: dict[str, list[Any]] = {k: [] for k in ("broad", "all", "narrow", "backspace_empty")}
@@ -227,7 +227,7 @@ async def bench_tui(path: Path, user: str, trials: int) -> dict[str, Any]:
         for _ in range(max(trials * 2, 10)):
             want = rl.cursor + 1
             key = rl.visible_keys()[want] if want < rl.row_count else None
-            name = screen.apps[key].name if key is not None and hasattr(screen, "apps") else None
+            name = rl.tag_of(key).name if key is not None else None
 
             def moved(want: int = want, name: str | None = name) -> bool:
                 return rl.cursor == want and (name is None or name in plain(details))

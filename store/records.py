@@ -74,6 +74,11 @@ class Record:
         # A list is handed out as a copy: the view must never let a caller change the parsed store.
         return list(value) if type(value) is list else value
 
+    def same_record(self, other: object) -> bool:
+        """True when both views read the very same parsed record: it was neither changed nor read again since.
+        (The store never changes a parsed record in place: a save replaces changed records with new ones.)"""
+        return isinstance(other, Record) and other._data is self._data
+
     def values(self, *names: str) -> tuple[Any, ...]:
         """Several fields at once, for hot loops (one call instead of one attribute lookup per field)."""
         get, fields = self._data.get, self.FIELDS

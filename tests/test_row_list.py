@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
@@ -209,3 +210,63 @@ async def test_one_filter_keystroke_on_10000_rows_repaints_only_the_visible_line
         await pilot.pause()
         assert lst.row_count == 10_000
         assert 0 < lst.lines_rendered <= height + 3, lst.lines_rendered
+
+
+async def test_a_cursor_move_repaints_the_two_lines_it_changes() -> None:
+    """Regression guard (a count): moving the cursor within the page re-renders the old and the new cursor line."""
+    many = [make_row(f"id{i}", [f"app {i:05}", "spa", str(i)], [f"app {i:05}"], [i]) for i in range(1_000)]
+    app = Host(many)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.pause()
+        lst.lines_rendered = 0
+        await pilot.press("j")
+        await pilot.pause()
+        assert lst.cursor == 1 and lst.lines_rendered == 2, lst.lines_rendered
+        lst.lines_rendered = 0
+        await pilot.press("G")  # past the page: the list scrolls, so every visible line is new
+        await pilot.pause()
+        assert lst.highlighted_key == "id999" and lst.lines_rendered > 2
+
+
+async def test_filter_keystrokes_never_lay_out_the_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression guard (a count): a new row count only updates the scrollbar, and the filter box's growing text
+    only repaints it; neither re-lays-out the screen. A long query still scrolls to keep the cursor in view."""
+    from textual.screen import Screen
+
+    from tui.widgets.filter_box import FilterBox
+
+    class Boxed(Host):
+        def compose(self) -> ComposeResult:
+            yield FilterBox(id="filter")
+            yield RowList(COLUMNS, empty_text="Empty here.")
+
+    layouts = []
+    real = Screen._refresh_layout
+
+    def counting(self: Screen[object], *args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        real(self, *args, **kwargs)
+
+    many = [make_row(f"id{i}", [f"app {i:05}", "spa", str(i)], [f"app {i:05}"], [i]) for i in range(2_000)]
+    app = Boxed(many)
+    async with app.run_test(size=(40, 12)) as pilot:
+        lst = app.query_one(RowList)
+        box = app.query_one(FilterBox)
+        box.focus()
+        await pilot.pause()
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        counts = []
+        for key in ("7", "7", "backspace", "backspace"):
+            await pilot.press(key)
+            await pilot.pause()
+            counts.append(lst.row_count)
+            assert lst.row_count == sum(1 for i in range(2_000) if box.value in f"app {i:05}")
+        assert counts[0] > counts[1] and counts[2] == counts[0] and counts[3] == 2_000  # every count changed
+        assert layouts == []
+        assert lst.virtual_size.height == 2_001 and lst.max_scroll_y > 0
+        await pilot.press(*"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz")  # wider than the box
+        await pilot.pause()
+        shown = "".join(seg.text for seg in box.render_line(0))
+        assert shown.rstrip().endswith("uvwxyz") and not shown.lstrip().startswith("abc") and box.scroll_offset.x > 0
+        assert lst.row_count == 0

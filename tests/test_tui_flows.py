@@ -552,5 +552,5 @@ async def test_live_refresh_when_the_highlighted_app_is_deleted_elsewhere(demo_p
         await pilot.pause()
         assert gone not in row_list(app).visible_keys()
         current = row_list(app).highlighted_key
-        assert current is not None and app.screen.apps[current].name in details_text(app)  # type: ignore[attr-defined]
+        assert current is not None and app.screen.current.id == current and app.screen.current.name in details_text(app)  # type: ignore[attr-defined]
         assert "1 removed" in sent_text(app)

@@ -125,7 +125,7 @@ class AppdeckApp(App[None]):
         if self.controller.role == "viewer":
             return ApplicationsScreen()
         warm, self._warm_rows = getattr(self, "_warm_rows", None), None
-        return DevelopersScreen(warm_rows=warm)  # type: ignore[arg-type]
+        return DevelopersScreen(warm=warm)  # type: ignore[arg-type]
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_theme_ready", False):

@@ -11,12 +11,13 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from store.controller import AppEntry
 from store.errors import AppdeckError
 from store.text import safe
 from tui.screens.common import ListScreen, notify_error, top_bar
+from tui.widgets.filter_box import FilterBox
 from tui.widgets.row_list import Column, RowList, make_row
 
 
@@ -38,7 +39,7 @@ class ApplicationsScreen(ListScreen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
-        yield Input(placeholder="filter: name, description, URL  (escape clears)", id="filter")
+        yield FilterBox(placeholder="filter: name, description, URL  (escape clears)", id="filter")
         yield RowList([Column("Name", 28), Column("Kind", 10), Column("URL")],
                       empty_text="No applications are shared with you yet.", id="main-list")
         with VerticalScroll(id="details-scroll"):

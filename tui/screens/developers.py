@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from store.errors import AppdeckError
 from store.records import AppRecord, gc_paused
 from store.text import safe
-from tui.screens.common import ListScreen, notify_error, short_time, top_bar
-from tui.widgets.row_list import Column, Row, RowList, make_row
+from tui.screens.common import ListScreen, notify_error, settle_memory, short_time, top_bar
+from tui.widgets.filter_box import FilterBox
+from tui.widgets.row_list import Column, RowList, search_key
 
 if TYPE_CHECKING:
     from store.controller import Controller
@@ -24,9 +26,39 @@ if TYPE_CHECKING:
 APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
                "reveal_secret": "reveal_secret", "copy_secret": "reveal_secret"}
 TYPE_SHORT = {"spa": "SPA", "m2m": "M2M", "rwa": "RWA"}
-# The fields a list row is made of (and searched by); `_row_of` unpacks them in this order.
-ROW_FIELDS = ("id", "name", "advanced", "app_type", "sharing", "owner", "updated_at", "description", "app_url", "client_id")
 SHARING_SHORT = {"private": "private", "organization": "org", "groups": "groups"}
+SEARCH_FIELDS = ("name", "description", "app_url", "owner", "client_id")
+CELL_FIELDS = ("name", "advanced", "app_type", "sharing", "owner", "updated_at")
+
+
+class Warm(NamedTuple):
+    """What the opening worker prepares for the first Developers list: the apps, their keys and search keys."""
+
+    apps: list[AppRecord]
+    keys: list[str]
+    search: list[str]
+
+
+def _search_of(app: AppRecord) -> str:
+    return search_key(app.values(*SEARCH_FIELDS))
+
+
+def _cells_of(app: AppRecord) -> tuple[str, ...]:
+    """A list line's cells, made when the line is drawn (no per-row copy of them is kept)."""
+    name, advanced, app_type, sharing, owner, updated_at = app.values(*CELL_FIELDS)
+    kind = app_type if advanced else "spa"
+    return (safe(name), TYPE_SHORT.get(kind, safe(kind)), SHARING_SHORT.get(sharing, safe(sharing)), safe(owner),
+            short_time(updated_at))
+
+
+def _sort_value_of(app: AppRecord, column: int) -> Any:
+    """The value column `column` sorts by: name case-insensitively, type, sharing, owner, updated time."""
+    name, advanced, app_type, sharing, owner, updated_at = app.values(*CELL_FIELDS)
+    if column == 0:
+        return str(name).lower()
+    if column == 1:
+        return str(app_type if advanced else "spa")
+    return (str(sharing), str(owner), str(updated_at))[column - 2]
 
 
 class DevelopersScreen(ListScreen):
@@ -50,21 +82,19 @@ class DevelopersScreen(ListScreen):
         Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
     ]
 
-    def __init__(self, *, warm_rows: dict[str, tuple[tuple[Any, ...], Row]] | None = None) -> None:
+    def __init__(self, *, warm: Warm | None = None) -> None:
         super().__init__()
-        self.apps: dict[str, AppRecord] = {}
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
-        self._rows: dict[str, tuple[tuple[Any, ...], Row]] = warm_rows or {}  # app id -> (shown values, row)
+        self._warm = warm  # the apps and search keys the opening worker prepared
         self._allowed_shown: set[str] | None = None
-        self._versions: dict[str, int] = {}  # app id -> version at the last reload (to say what changed)
         self._details_height: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
-        yield Input(placeholder="filter: name, description, URL, owner, client ID  (escape clears)", id="filter")
+        yield FilterBox(placeholder="filter: name, description, URL, owner, client ID  (escape clears)", id="filter")
         yield RowList(
             [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)],
             empty_text="No built applications yet. Press n to create the first one.",
@@ -88,69 +118,67 @@ class DevelopersScreen(ListScreen):
         except AppdeckError as exc:
             notify_error(self.deck, exc)
             return
-        before = self._versions
-        # A row is rebuilt only when its app changed (version or owner): a refresh after another user's save
-        # costs one lookup per app, not a rebuild of ten thousand rows.
-        cache = self._rows
-        rows = []
-        apps_by_id: dict[str, AppRecord] = {}
-        versions: dict[str, int] = {}
-        with gc_paused():
-            for a in apps:
-                shown = a.values(*ROW_FIELDS)  # everything a row shows: a change to any of it rebuilds the row
-                app_id = shown[0]
-                apps_by_id[app_id] = a
-                versions[app_id] = a.version
-                hit = cache.get(app_id)
-                if hit is None or hit[0] != shown:
-                    hit = (shown, self._row_of(shown))
-                    cache[app_id] = hit
-                rows.append(hit[1])
-        self.apps, self._versions = apps_by_id, versions
-        if len(cache) > len(apps_by_id) * 2:
-            self._rows = {k: v for k, v in cache.items() if k in apps_by_id}
-        self.query_one(RowList).set_rows(rows, keep_key=keep)
+        lst = self.query_one(RowList)
+        warm, self._warm = self._warm, None
+        if warm is not None and len(warm.apps) == len(apps) and all(map(operator.is_, warm.apps, apps)):
+            # the very views the opening worker listed: its search keys hold
+            keys, search = warm.keys, warm.search
+            added = changed = removed = 0
+        else:
+            keys, search, added, changed, removed = self._rows_for(apps, lst.snapshot())
+        lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep)
+        settle_memory()
         self.show_details()
         current = self.current
         self._allowed_shown = self.deck.controller.permissions(current) if current is not None else None
         self.refresh_bindings()
-        if external:
-            added = len(versions.keys() - before.keys())
-            removed = len(before.keys() - versions.keys())
-            changed = sum(1 for k, v in before.items() if versions.get(k, v) != v)
-            if added or removed or changed:
-                self.deck.notify(
-                    f"The store changed: {added} added, {changed} changed, {removed} removed.",
-                    title="Refreshed",
-                    markup=False,
-                )
-
-    @classmethod
-    def prepare(cls, controller: Controller) -> dict[str, tuple[tuple[Any, ...], Row]]:
-        """Build the row cache off the event loop (the app's opening worker): the first reload then only looks up."""
-        with gc_paused():
-            out = {}
-            for a in controller.list_apps("developers"):
-                shown = a.values(*ROW_FIELDS)
-                out[shown[0]] = (shown, cls._row_of(shown))
-            return out
+        if external and (added or removed or changed):
+            self.deck.notify(
+                f"The store changed: {added} added, {changed} changed, {removed} removed.",
+                title="Refreshed",
+                markup=False,
+            )
 
     @staticmethod
-    def _row_of(shown: tuple[Any, ...]) -> Row:
-        """A list row from the ROW_FIELDS values of one app."""
-        app_id, name, advanced, app_type, sharing, owner, updated_at, description, app_url, client_id = shown
-        kind = app_type if advanced else "spa"
-        return make_row(
-            app_id,
-            (name, TYPE_SHORT.get(kind, kind), SHARING_SHORT.get(sharing, sharing), owner, short_time(updated_at)),
-            (name, description, app_url, owner, client_id),
-            (str(name).lower(), kind, sharing, owner, updated_at),
-        )
+    def _rows_for(
+        apps: list[AppRecord], old: tuple[dict[str, int], list[Any], list[str]]
+    ) -> tuple[list[str], list[str], int, int, int]:
+        """Keys and search keys for `apps`, reusing the search key of every app whose record is the very one the
+        list already shows (a refresh after another user's save rebuilds only what changed); and how many apps
+        were added, changed (new version) and removed since."""
+        index, tags, searches = old
+        keys: list[str] = []
+        search: list[str] = []
+        added = changed = 0
+        with gc_paused():
+            for a in apps:
+                key = a.id
+                i = index.get(key)
+                if i is None:
+                    added += 1
+                    text = _search_of(a)
+                else:
+                    before = tags[i]
+                    if a.same_record(before):
+                        text = searches[i]
+                    else:
+                        text = _search_of(a)
+                        changed += before.version != a.version
+                keys.append(key)
+                search.append(text)
+        return keys, search, added, changed, len(tags) - (len(apps) - added)
+
+    @classmethod
+    def prepare(cls, controller: Controller) -> Warm:
+        """Build the search keys off the event loop (the app's opening worker): the first reload then only checks."""
+        apps = controller.list_apps("developers")
+        keys, search, *_ = cls._rows_for(apps, ({}, [], []))
+        return Warm(apps, keys, search)
 
     @property
     def current(self) -> AppRecord | None:
-        key = self.query_one(RowList).highlighted_key
-        return self.apps.get(key) if key else None
+        app: AppRecord | None = self.query_one(RowList).highlighted_tag
+        return app
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
         if event.key != self.revealed:
@@ -171,7 +199,7 @@ class DevelopersScreen(ListScreen):
         details = self.query_one("#details", Static)
         app = self.current
         if app is None:
-            details.update(Content("Nothing selected." if self.apps else "Press n to create your first built application."))
+            details.update(Content("Nothing selected." if self.query_one(RowList).total_count else "Press n to create your first built application."))
             self._details_height = None
             return
         ctl = self.deck.controller

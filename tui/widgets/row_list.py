@@ -29,9 +29,10 @@ class Column:
 
 
 class Row(NamedTuple):
-    """One row: a stable key (the app id), display cells (already made safe) and a lowercase search key.
+    """One eagerly built row: a stable key, display cells (already made safe), a lowercase search key and sort values.
 
-    A tuple, not a dataclass: ten thousand of them are built per load, and a frozen dataclass is slow to make.
+    For short lists (the Applications view, settings, tests). Long lists hand `RowList.set_source` only keys and
+    search keys, and their cells are made from the record when a line is drawn.
     """
 
     key: str
@@ -42,7 +43,20 @@ class Row(NamedTuple):
 
 def make_row(key: str, cells: Sequence[object], searchable: Sequence[object], sort: Sequence[Any] = ()) -> Row:
     """Build a row from stored values: control characters stripped, search key precomputed once."""
-    return Row(key, tuple(map(safe, cells)), "\n".join(map(safe, searchable)).lower(), tuple(sort))
+    return Row(key, tuple(map(safe, cells)), search_key(searchable), tuple(sort))
+
+
+def search_key(searchable: Sequence[object]) -> str:
+    """The lowercase text a filter query is looked for in: the fields joined by newlines (never in a field)."""
+    return "\n".join(map(safe, searchable)).lower()
+
+
+def _row_cells(row: Row) -> Sequence[str]:
+    return row.cells
+
+
+def _row_sort(row: Row, column: int) -> Any:
+    return row.sort[column] if column < len(row.sort) else row.cells[column].lower()
 
 
 class RowList(ScrollView, can_focus=True):
@@ -59,14 +73,14 @@ class RowList(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False, id="list.select"),
     ]
     DEFAULT_CSS = """
-    RowList { height: 1fr; }
+    RowList { height: 1fr; overflow-x: hidden; }
     RowList > .rowlist--header { text-style: bold; color: $text-accent; }
     RowList > .rowlist--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
     RowList:blur > .rowlist--cursor { background: $block-cursor-blurred-background; }
     RowList > .rowlist--dim { color: $text-muted; }
     """
 
-    cursor: reactive[int] = reactive(0, init=False)
+    cursor: reactive[int] = reactive(0, init=False, repaint=False)  # the watcher repaints only the two lines
 
     class Highlighted(Message):
         """The cursor moved to another row (key None when the list is empty)."""
@@ -88,10 +102,14 @@ class RowList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.columns = list(columns)
         self.empty_text = empty_text
-        self._rows: list[Row] = []
-        self._view: list[int] = []  # indexes into _rows that pass the filter, in display order
-        self._all: list[int] = []  # every index: the view of an empty filter, built once per set_rows
+        # Parallel lists, one entry per row in display order: key, lowercase search key, and the caller's tag (a
+        # record, or a Row) from which `_cells`/`_sort_value` make a line's cells and a column's sort value.
+        self._keys: list[str] = []
         self._search: list[str] = []
+        self._tags: list[Any] = []
+        self._cells: Callable[[Any], Sequence[str]] = _row_cells
+        self._sort_value: Callable[[Any, int], Any] = _row_sort
+        self._view: Sequence[int] = range(0)  # row indexes that pass the filter, increasing
         self._index: dict[str, int] = {}
         self._last_key: object = self  # the key last announced with Highlighted (self: none yet)
         self._query = ""
@@ -109,26 +127,59 @@ class RowList(ScrollView, can_focus=True):
     @property
     def total_count(self) -> int:
         """All rows."""
-        return len(self._rows)
+        return len(self._keys)
 
     @property
     def highlighted_key(self) -> str | None:
         """The key under the cursor."""
         if 0 <= self.cursor < len(self._view):
-            return self._rows[self._view[self.cursor]].key
+            return self._keys[self._view[self.cursor]]
+        return None
+
+    @property
+    def highlighted_tag(self) -> Any:
+        """The tag (record) of the row under the cursor, or None."""
+        if 0 <= self.cursor < len(self._view):
+            return self._tags[self._view[self.cursor]]
         return None
 
     def visible_keys(self) -> list[str]:
         """Keys in display order (for tests and the command palette)."""
-        return [self._rows[i].key for i in self._view]
+        return [self._keys[i] for i in self._view]
+
+    def snapshot(self) -> tuple[dict[str, int], list[Any], list[str]]:
+        """The current rows as (key -> index, tags, search keys), for a caller that rebuilds only changed rows."""
+        return self._index, self._tags, self._search
+
+    def tag_of(self, key: str) -> Any:
+        """The tag of the row with this key, or None."""
+        i = self._index.get(key)
+        return None if i is None else self._tags[i]
 
     def set_rows(self, rows: Sequence[Row], *, keep_key: str | None = None) -> None:
-        """Replace every row, keeping the cursor on `keep_key` (or the current key) when it is still there."""
+        """Replace every row with eagerly built rows (short lists), keeping the cursor on `keep_key` or the current key."""
+        rows = list(rows)
+        self.set_source([r.key for r in rows], [r.search for r in rows], rows, cells=_row_cells, sort_value=_row_sort,
+                        keep_key=keep_key)
+
+    def set_source(
+        self,
+        keys: list[str],
+        search: list[str],
+        tags: list[Any],
+        *,
+        cells: Callable[[Any], Sequence[str]],
+        sort_value: Callable[[Any, int], Any],
+        keep_key: str | None = None,
+    ) -> None:
+        """Replace every row: parallel lists of keys, search keys and tags; `cells(tag)` makes a line's display cells
+        (already safe) only when it is drawn, `sort_value(tag, column)` a column's sort value. No per-row object is
+        kept beyond the caller's own tags and the search keys."""
         key = keep_key if keep_key is not None else self.highlighted_key
-        self._rows = list(rows)
-        self._all = list(range(len(self._rows)))
+        self._keys, self._search, self._tags = keys, search, tags
+        self._cells, self._sort_value = cells, sort_value
         self._apply_sort()
-        self._reindex()
+        self._index = {k: i for i, k in enumerate(self._keys)}
         self._refilter(key)
 
     def set_filter(self, query: str) -> None:
@@ -147,33 +198,28 @@ class RowList(ScrollView, can_focus=True):
             self._sort_column, self._sort_reverse = column, False
         key = self.highlighted_key
         self._apply_sort()
-        self._reindex()
+        self._index = {k: i for i, k in enumerate(self._keys)}
         self._refilter(key)
 
     def _apply_sort(self) -> None:
         col = self._sort_column
         if col is None:
             return
-        self._rows.sort(
-            key=lambda r: (r.sort[col] if col < len(r.sort) else r.cells[col].lower()), reverse=self._sort_reverse
-        )
-
-    def _reindex(self) -> None:
-        """Side tables for the hot paths: every row's search key, and each key's row index."""
-        self._search = [r.search for r in self._rows]
-        self._index = {r.key: i for i, r in enumerate(self._rows)}
+        value, tags = self._sort_value, self._tags
+        order = sorted(range(len(tags)), key=lambda i: value(tags[i], col), reverse=self._sort_reverse)
+        self._keys = [self._keys[i] for i in order]
+        self._search = [self._search[i] for i in order]
+        self._tags = [tags[i] for i in order]
 
     def _refilter(self, key: str | None, *, narrowing: bool = False) -> None:
         q, search = self._query, self._search
         if not q:
-            self._view = self._all
+            self._view = range(len(search))
         elif narrowing:
             self._view = [i for i in self._view if q in search[i]]
         else:
             self._view = [i for i, text in enumerate(search) if q in text]
-        size = Size(self.scrollable_size.width, len(self._view) + 1)
-        if size != self.virtual_size:  # a new virtual size means a new layout: skip it when nothing changed
-            self.virtual_size = size
+        self._set_row_count(len(self._view))
         index = 0
         row = self._index.get(key) if key is not None else None
         if row is not None:
@@ -189,11 +235,26 @@ class RowList(ScrollView, can_focus=True):
             self._announce()
         self.refresh()
 
+    def _set_row_count(self, rows: int) -> None:
+        """Tell the scrollbars how many lines there are. The list's own size never depends on its row count (it
+        takes the height it is given), so a new count needs new scrollbars, not a layout of the whole screen."""
+        size = Size(0, rows + 1)  # lines are cut to the width: never a horizontal scrollbar
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(RowList.virtual_size, size)
+        self._scroll_update(size)  # scrollbar sizes and visibility (a scrollbar that appears still lays out)
+
     # -- cursor ------------------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self._scroll_cursor_into_view()
-        self.refresh()
+        if self._scroll_cursor_into_view():
+            self.refresh()
+        else:  # nothing scrolled: only the line the cursor left and the one it reached change
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
         self._announce()
 
     def _announce(self) -> None:
@@ -206,13 +267,17 @@ class RowList(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(self.size.height - 1, 1)
 
-    def _scroll_cursor_into_view(self) -> None:
+    def _scroll_cursor_into_view(self) -> bool:
+        """Scroll so the cursor's row shows; True when it scrolled."""
         page = self._page()
         top = int(self.scroll_y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + page:
             self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
+        else:
+            return False
+        return True
 
     def _move(self, to: int) -> None:
         if self._view:
@@ -270,17 +335,18 @@ class RowList(ScrollView, can_focus=True):
                 text = self.empty_text if not self._query else f"No rows match “{safe(self._query)}”. Escape clears the filter."
                 return Strip([Segment(set_cell_size(" " + text, width), style)])
             return Strip.blank(width, self.rich_style)
-        row = self._rows[self._view[index]]
+        row = self._view[index]
         style = self.get_component_rich_style("rowlist--cursor" if index == self.cursor else "rowlist--row")
-        return Strip([Segment(set_cell_size(self._line(row.cells, widths), width), style)])
+        return Strip([Segment(set_cell_size(self._line(self._cells(self._tags[row]), widths), width), style)])
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._view) + 1)
+        self._set_row_count(len(self._view))
 
     def rows_by_key(self) -> dict[str, Row]:
-        """Rows keyed by key."""
-        return {r.key: r for r in self._rows}
+        """Every row as a Row (cells made now), keyed by key (tests)."""
+        return {k: Row(k, tuple(self._cells(t)), s) for k, s, t in zip(self._keys, self._search, self._tags)}
 
     def describe(self, fn: Callable[[Row], str]) -> list[str]:
         """Apply a function to every visible row (used by tests)."""
-        return [fn(self._rows[i]) for i in self._view]
+        rows = self.rows_by_key()
+        return [fn(rows[self._keys[i]]) for i in self._view]
