@@ -5,34 +5,76 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App, SystemCommand
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Static
 
-from store.controller import Controller
 from store.errors import AppdeckError
 from store.text import safe
-from textual.content import Content
-
 from tui.config import keymap_of, load_config, save_theme
-from tui.screens.applications import ApplicationsScreen
-from tui.screens.developers import DevelopersScreen
+
+# The store (and orjson) and the two views are imported once the opening screen is drawn: by the worker that
+# reads the store, or when the first view is pushed if a ready controller is given (tests).
+if TYPE_CHECKING:
+    from store.controller import Controller
 
 
-class OpeningScreen(Screen[None]):
-    """The first screen, drawn before the store is read: the bar, a line saying what is opening, the footer."""
+class OpeningFooter(Widget):
+    """The opening screen's footer, drawn in the first frame (Textual's Footer composes its keys once mounted, one
+    frame later): the screen's active bindings that show, one per action, keymap applied, styled like the Footer's
+    keys; a click presses the key. The views use Textual's Footer."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"footer-key--key", "footer-key--description"}
+    DEFAULT_CSS = """
+    OpeningFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        text-wrap: nowrap;
+        .footer-key--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
+        .footer-key--description { color: $footer-description-foreground; background: $footer-description-background; }
+    }
+    """
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Content.assemble(("appdeck", "bold"), "  opening ", safe(self.path), " …"), id="topbar")
-        yield Static("", id="main-list")
-        yield Footer()
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._keys: list[tuple[int, int, str]] = []  # (start, end, key) of each shown key, for clicks
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def render(self) -> Content:
+        shown: dict[str, tuple[Binding, bool]] = {}
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                shown.setdefault(binding.action, (binding, enabled))
+        parts: list[Content] = []
+        self._keys = []
+        at = 0
+        for binding, enabled in shown.values():
+            key = f" {self.app.get_key_display(binding)} "
+            part = Content.assemble((key, ".footer-key--key"), (f"{binding.description} ", ".footer-key--description"))
+            parts.append(part if enabled else part.stylize("dim"))
+            self._keys.append((at, at + len(part), binding.key))
+            at += len(part)
+        return Content.assemble(*parts)
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key in self._keys:
+            if start <= event.x < end:
+                self.app.simulate_key(key)
+                return
 
 
 class AppdeckApp(App[None]):
@@ -46,7 +88,6 @@ class AppdeckApp(App[None]):
         Binding("colon", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette"),
     ]
     POLL_SECONDS = 1.0
-    OPEN_DELAY = 0.02  # seconds between the first paint and reading the store (the footer fills in meanwhile)
 
     def __init__(
         self,
@@ -74,6 +115,16 @@ class AppdeckApp(App[None]):
         assert self._controller is not None, "the store is not open yet"
         return self._controller
 
+    def compose(self) -> ComposeResult:
+        """The first screen, drawn in the default screen (so the first frame holds it whole) before the store is read:
+        the bar, a line saying what is opening, the footer; removed once the first view is up. Nothing when a
+        controller is given."""
+        if self._controller is None:
+            path = self._open_args[0] or Path("store")
+            yield Static(Content.assemble(("appdeck", "bold"), "  opening ", safe(path), " …"), id="topbar", classes="opening")
+            yield Static("", id="main-list", classes="opening")
+            yield OpeningFooter(classes="opening")
+
     def on_mount(self) -> None:
         self.set_keymap(keymap_of(self.config))  # type: ignore[arg-type]
         problem = self.config.get("_problem")
@@ -82,19 +133,21 @@ class AppdeckApp(App[None]):
         self._theme_ready = True
         if self._controller is not None:
             self._start()
-            return
-        # Draw the first screen now; read the store and build the first rows in a thread meanwhile.
-        self.push_screen(OpeningScreen(self._open_args[0] or Path("store")))
-        # The parse holds the GIL: start it once the footer has painted, so the whole first screen shows first.
-        self.call_after_refresh(lambda: self.set_timer(self.OPEN_DELAY, self._begin_open))
 
-    def _begin_open(self) -> None:
-        self.run_worker(self._open_store, thread=True, exclusive=True, exit_on_error=False, name="open-store")
+    def on_ready(self) -> None:
+        """The first frame is drawn (the first screen of `compose`, footer included): now read the store and build the
+        first rows in a thread. The parse holds the GIL, so it starts only once the first screen shows."""
+        if self._controller is None:
+            self.run_worker(self._open_store, thread=True, exclusive=True, exit_on_error=False, name="open-store")
 
     def _open_store(self) -> None:
         """In a worker thread: parse the store, check membership, and prepare the Developers rows."""
         path, user, readonly = self._open_args
         try:
+            from store.controller import Controller
+            from tui.screens.applications import ApplicationsScreen  # noqa: F401 - imported here, off the UI's way
+            from tui.screens.developers import DevelopersScreen
+
             ctl = Controller(path or Path("store.json"), user, readonly=readonly)
             warm = DevelopersScreen.prepare(ctl) if ctl.role != "viewer" else None
         except AppdeckError as exc:
@@ -108,8 +161,8 @@ class AppdeckApp(App[None]):
     def _opened(self, controller: Controller, warm: object) -> None:
         self._controller = controller
         self._warm_rows = warm
-        self.pop_screen()
         self._start()
+        self.screen_stack[0].query(".opening").remove()
 
     def _start(self) -> None:
         ctl = self.controller
@@ -122,6 +175,9 @@ class AppdeckApp(App[None]):
         self.set_interval(self.POLL_SECONDS, self.poll_store)
 
     def _first_screen(self) -> Screen[None]:
+        from tui.screens.applications import ApplicationsScreen
+        from tui.screens.developers import DevelopersScreen
+
         if self.controller.role == "viewer":
             return ApplicationsScreen()
         warm, self._warm_rows = getattr(self, "_warm_rows", None), None
@@ -140,6 +196,9 @@ class AppdeckApp(App[None]):
         except AppdeckError as exc:
             self.exit(return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
             return
+        from tui.screens.applications import ApplicationsScreen
+        from tui.screens.developers import DevelopersScreen
+
         if role != self._role:
             self._role = role
             self.notify(f"Your role is now {role}.", severity="warning", markup=False)
@@ -169,6 +228,9 @@ class AppdeckApp(App[None]):
         """tab: Developers <-> Applications (viewers have only the Applications view)."""
         if self.controller.role == "viewer":
             return
+        from tui.screens.applications import ApplicationsScreen
+        from tui.screens.developers import DevelopersScreen
+
         current = self.screen
         if isinstance(current, DevelopersScreen):
             self.switch_screen(ApplicationsScreen())

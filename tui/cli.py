@@ -7,13 +7,17 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from store.controller import Controller, resolve_store, resolve_user
 from store.errors import AppdeckError, ValidationError
 from store.text import safe
+
+if TYPE_CHECKING:
+    from store.controller import Controller
+
+# The TUI paints its first screen before the store package and orjson are imported (about 25 ms): they are
+# imported by the commands that use them, and `appdeck [--store P] [--user U] [--readonly]` skips argparse.
 
 EXIT_USAGE = 2
 
@@ -70,6 +74,8 @@ _JSON_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066
 
 def print_json(value: Any) -> None:
     """One JSON document on stdout; orjson escapes C0, and DEL, C1 and bidi controls are escaped here (\\u007f...), so none reach a terminal raw."""
+    import orjson
+
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
     sys.stdout.write(_JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
@@ -490,6 +496,8 @@ def cmd_audit(ctl: Controller, args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """`appdeck info`: like `k9s info`."""
+    from store.controller import Controller, resolve_store, resolve_user
+
     path, source = resolve_store(args.store)
     user, user_source = resolve_user(args.user)
     pairs: list[tuple[str, Any]] = [("version", version()), ("store", f"{path} (from {source})"), ("user", f"{user} (from {user_source})")]
@@ -507,6 +515,7 @@ def cmd_store(args: argparse.Namespace) -> int:
     store that does not parse. verify: "ok" or one problem per line, exit 0 or 7."""
     import datetime
 
+    from store.controller import resolve_store, resolve_user
     from store.errors import StoreError
     from store.storage import StoreFile
     from store.verify import check_restore, check_verifier, restore_backup, verify
@@ -585,21 +594,63 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
     return front + rest
 
 
+def tui_only_options(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The namespace argparse gives when argv holds nothing but `--store`/`--user` values and `--readonly` (the TUI
+    with no command, help or version), else None: the TUI then skips building the whole command tree (about 7 ms
+    before its first paint). Anything unusual (`--`, an abbreviation, a value starting with `-`) returns None, so
+    argparse parses it, and reports it, as ever."""
+    values: dict[str, str | None] = {"store": None, "user": None}
+    readonly = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--readonly":
+            readonly = True
+        elif arg in GLOBAL_VALUE_OPTIONS:
+            if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                return None
+            values[arg[2:]] = argv[i + 1]
+            i += 1
+        else:
+            option, eq, value = arg.partition("=")
+            if not eq or option not in GLOBAL_VALUE_OPTIONS:
+                return None
+            values[option[2:]] = value
+        i += 1
+    return argparse.Namespace(version=None, store=values["store"], user=values["user"], readonly=readonly, group=None)
+
+
+def tui_store_and_user(store_flag: str | None, user_flag: str | None) -> tuple[Path, str]:
+    """`resolve_store` and `resolve_user` for the TUI. When the flags or the environment name both (as over SSH and
+    in scripts) this is their first rule, without importing the store package (and orjson) before the first paint;
+    otherwise it calls them (the default store path, the process's login name)."""
+    store = store_flag or os.environ.get("APPDECK_STORE")
+    user = user_flag or os.environ.get("APPDECK_USER")
+    if store and user:
+        return Path(store).expanduser(), user
+    from store.controller import resolve_store, resolve_user
+
+    return resolve_store(store_flag)[0], resolve_user(user_flag)[0]
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; return the exit code. `None` group means: start the TUI."""
-    parser = build_parser()
-    args = parser.parse_args(hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = tui_only_options(argv)
+    if args is None:
+        args = build_parser().parse_args(hoist_global_options(argv))
     try:
         if args.group == "ssh-serve":
             from tui.ssh_serve import serve
 
             return serve(args.user, args.store)
         if args.group is None:
-            path, _ = resolve_store(args.store)
-            user, _ = resolve_user(args.user)
+            path, user = tui_store_and_user(args.store, args.user)
             from tui.app import run_tui  # Textual is imported only for the TUI
 
             return run_tui(path, user, readonly=args.readonly)
+        from store.controller import Controller, resolve_store, resolve_user
+
         if args.group == "info":
             return cmd_info(args)
         if args.group == "store":

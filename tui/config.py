@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,17 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     """Read the config; a missing or broken file gives the defaults (and a problem to show)."""
     path = path or config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         return {"_problem": f"Ignored the config file {path}: {exc}"}
-    return data
+    import tomllib  # only when there is a file: the TUI reads its config before the first paint
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return {"_problem": f"Ignored the config file {path}: {exc}"}
 
 
 def keymap_of(config: dict[str, Any]) -> dict[str, str]:
