@@ -168,7 +168,10 @@ def write_store(n: int, out: Path, seed: int = 1) -> Path:
     data = make_store(n, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".gen-tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    # The layout appdeck itself writes (store/layout.py: compact, one record per line), as a store it has used.
+    from store import layout
+
+    tmp.write_bytes(layout.dumps(data))
     tmp.replace(out)
     return out
 

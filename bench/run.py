@@ -303,6 +303,10 @@ def main() -> int:
     env = dict(os.environ, TERM="xterm-256color", APPDECK_CONFIG=str(args.workdir / "no-config.toml"),
                COLUMNS=str(COLS), LINES=str(ROWS), PYTHONPATH=str(ROOT))
     env.pop("NO_COLOR", None)
+    # As installed: pip compiles the package, so the measured processes load .pyc files; this environment may say
+    # not to write them, which would make every start compile the changed modules again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "store"), str(ROOT / "tui")], check=False)
     t_run = time.perf_counter()
     load_before = os.getloadavg()
     log(f"appdeck bench: sizes {sizes}, load average {load_before[0]:.2f} (other processes share this "

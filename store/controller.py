@@ -21,7 +21,7 @@ from store.errors import (
     ValidationError,
 )
 from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord, gc_paused
-from store.storage import StoreFile
+from store.storage import StoreFile, _MemoryStorage
 
 if TYPE_CHECKING:
     from tinydb import TinyDB
@@ -118,6 +118,12 @@ def _raw(db: TinyDB, table: str) -> dict[str, dict[str, Any]]:
     return db.storage.read().get(table, {})  # type: ignore[no-any-return]
 
 
+def _records(db: TinyDB) -> _MemoryStorage:
+    """The transaction's one-record-at-a-time interface (find/insert/put/remove), which spares the app and audit
+    tables TinyDB's whole-table conversions: 100,000 apps cost it about 70 ms per change."""
+    return db.storage  # type: ignore[no-any-return]
+
+
 def _registered(rec: dict[str, Any]) -> RegisteredRecord:
     return RegisteredRecord(rec)
 
@@ -187,7 +193,8 @@ class Controller:
         detail: str = "",
     ) -> None:
         """Append an audit entry; field names only, never values (so never a secret)."""
-        db.table("audit").insert(
+        _records(db).insert(
+            "audit",
             {
                 "at": now(),
                 "actor": self.user,
@@ -385,10 +392,9 @@ class Controller:
         warnings = [records.RWA_WARNING] if draft.app_type == "rwa" else []
         with self.store.transaction() as db:
             self._recheck_in_lock(db, draft.groups)
-            apps = db.table("apps")
-            taken = {r.get("client_id") for r in _raw(db, "apps").values()}
+            tx = _records(db)
             client_id = new_client_id()
-            while client_id in taken:
+            while tx.find("apps", "client_id", client_id) is not None:
                 client_id = new_client_id()
             stamp = now()
             rec = {
@@ -402,16 +408,16 @@ class Controller:
                 "updated_by": self.user,
                 "version": 1,
             }
-            apps.insert(rec)
+            tx.insert("apps", dict(rec))
             self._audit(db, "create", "app", rec["id"], rec["name"], fields=list(draft.model_fields_set | {"name", "app_url"}), app_owner=self.user)
         return Saved(_app(rec), warnings)
 
     def _recheck_in_lock(self, db: TinyDB, group_ids: list[str]) -> None:
         """Checks made before the lock, made again on the fresh data: the role, and that the groups still exist."""
-        me = next((u for u in db.table("users").all() if u.get("login") == self.user), None)
+        me = next((u for u in _raw(db, "users").values() if u.get("login") == self.user), None)
         if me is None or me.get("role") not in ("admin", "editor"):
             raise PermissionDeniedError("Only editors and admins create or change built applications.")
-        known = {g.get("id") for g in db.table("groups").all()}
+        known = {g.get("id") for g in _raw(db, "groups").values()}
         gone = [g for g in group_ids if g not in known]
         if gone:
             raise ValidationError(FieldError("groups", "A chosen group was deleted meanwhile; choose the groups again."))
@@ -421,10 +427,9 @@ class Controller:
         self._writable()
         role = self.role
         mine = self.my_groups()
-        for key, stored in _raw(db, "apps").items():
-            if stored.get("id") == app_id:
-                doc_id, rec = int(key), dict(stored)
-                break
+        key = _records(db).find("apps", "id", app_id)
+        if key is not None:
+            doc_id, rec = int(key), dict(_raw(db, "apps")[key])
         else:
             raise NotFoundError(f'No application "{app_id}" that you can see (it may have been deleted).')
         if rec.get("owner") != self.user:
@@ -471,7 +476,7 @@ class Controller:
                 return Saved(_app(rec), warnings)
             rec.update(new)
             rec.update(updated_at=now(), updated_by=self.user, version=int(rec.get("version", 1)) + 1)
-            db.table("apps").update(rec, doc_ids=[doc_id])
+            _records(db).put("apps", doc_id, dict(rec))
             self._audit(db, "update", "app", rec["id"], rec["name"], fields=changed, app_owner=self.user)
         return Saved(_app(rec), warnings)
 
@@ -485,7 +490,7 @@ class Controller:
         """Delete an owned app; its client ID and secret stop working at once."""
         with self.store.transaction() as db:
             doc_id, rec = self._owned_rec(db, app_id, "delete", expected_version)
-            db.table("apps").remove(doc_ids=[doc_id])
+            _records(db).remove("apps", doc_id)
             self._audit(db, "delete", "app", rec["id"], rec["name"], app_owner=self.user)
         return _app(rec)
 
@@ -499,7 +504,7 @@ class Controller:
                 updated_by=self.user,
                 version=int(rec.get("version", 1)) + 1,
             )
-            db.table("apps").update(rec, doc_ids=[doc_id])
+            _records(db).put("apps", doc_id, dict(rec))
             self._audit(db, "rotate_secret", "app", rec["id"], rec["name"], fields=["client_secret"], app_owner=self.user)
         return _app(rec)
 

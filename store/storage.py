@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
+from store import layout
 from store.errors import StoreError
 
 SCHEMA_VERSION = 1
@@ -67,15 +67,54 @@ def _copy_on_write_table() -> type:
 
             super()._update_table(on_copies)
 
+        def _get_next_id(self) -> int:
+            # One allocator per transaction, shared with `_MemoryStorage.insert` (and cached across transactions).
+            return self._storage.next_id(self.name)  # type: ignore[no-any-return]
+
     return CopyOnWriteTable
 
 
-class _MemoryStorage:
-    """TinyDB storage (read/write/close) over the dict read inside a transaction, which writes it to disk once."""
+class _TableCache:
+    """What a writer knows about one table without scanning it again: the next record id and, per field, a
+    value -> record id index. Valid only for the very dict `table` (checked by identity: TinyDB's own updates build a
+    new dict, which makes the next lookup rebuild). Kept on the StoreFile across transactions, updated in place by
+    the changes `_MemoryStorage` makes, and dropped whenever a transaction fails."""
 
-    def __init__(self, data: Data) -> None:
-        self.data = data
+    __slots__ = ("table", "next_id", "indexes")
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self.table = table
+        self.next_id: int | None = None
+        # field -> value -> record id; None: that field's values are not unique (or hashable), so lookups scan;
+        # _SCANNED: looked up once (by a scan); the next lookup builds the index.
+        self.indexes: dict[str, Any] = {}
+
+
+_SCANNED = object()
+
+
+def _build_index(table: dict[str, dict[str, Any]], field: str) -> dict[Any, str] | None:
+    """value -> record id for one field, or None when two records share a value (lookups then scan in order)."""
+    try:
+        index = {rec.get(field): key for key, rec in table.items()}
+    except TypeError:
+        return None
+    return index if len(index) == len(table) else None
+
+
+class _MemoryStorage:
+    """TinyDB storage (read/write/close) over the dict read inside a transaction, which writes it to disk once.
+
+    It works on a shallow copy of the parsed data: a table is copied (one C-level dict copy) the first time it is
+    changed, and records are replaced, never changed in place, so the data that read views share stays as it was.
+    Besides TinyDB's interface it offers `find`, `insert`, `put` and `remove`, which change one record without
+    TinyDB's per-table conversions and keep the `_TableCache`s (next id, indexes) up to date."""
+
+    def __init__(self, data: Data, caches: dict[str, _TableCache] | None = None) -> None:
+        self.data = dict(data)
         self.changed = False
+        self.caches: dict[str, _TableCache] = caches if caches is not None else {}
+        self._owned: dict[int, dict[str, Any]] = {}  # the table dicts this transaction made (held, so ids stay unique)
 
     def read(self) -> Data:
         return self.data
@@ -86,6 +125,109 @@ class _MemoryStorage:
 
     def close(self) -> None:
         """Nothing to release: the transaction owns the file."""
+
+    # -- one record at a time ------------------------------------------------------------------------
+
+    def _cache(self, name: str) -> _TableCache:
+        table = self.data.get(name)
+        if table is None:
+            table = self.data[name] = {}
+            self._owned[id(table)] = table
+        cache = self.caches.get(name)
+        if cache is None or cache.table is not table:
+            cache = self.caches[name] = _TableCache(table)
+        return cache
+
+    def _own(self, name: str) -> _TableCache:
+        """The table's cache, its dict now one this transaction made and may change in place."""
+        cache = self._cache(name)
+        if self._owned.get(id(cache.table)) is not cache.table:
+            table = dict(cache.table)  # same records in the same order: the cache's id and indexes still hold
+            self._owned[id(table)] = cache.table = self.data[name] = table
+        return cache
+
+    def find(self, name: str, field: str, value: Any) -> str | None:
+        """The id of the first record (in file order) whose `field` equals `value`, or None. The first lookup of a
+        field scans (a one-shot CLI change pays no more than before); the second builds an index that later changes
+        keep up to date, so a long-lived writer (the TUI) looks records up in constant time."""
+        cache = self._cache(name)
+        index = cache.indexes.get(field, _MISSING)
+        if index is _SCANNED:
+            index = cache.indexes[field] = _build_index(cache.table, field)
+        elif index is _MISSING:
+            cache.indexes[field] = _SCANNED
+        if isinstance(index, dict):
+            try:
+                return index.get(value)
+            except TypeError:
+                return None
+        return next((key for key, rec in cache.table.items() if rec.get(field) == value), None)
+
+    def next_id(self, name: str) -> int:
+        """Allocate the id of a new record: one more than the largest id in the table (TinyDB's rule)."""
+        cache = self._cache(name)
+        if cache.next_id is None:
+            cache.next_id = max(map(int, cache.table), default=0) + 1
+        doc_id = cache.next_id
+        cache.next_id += 1
+        return doc_id
+
+    def insert(self, name: str, doc: dict[str, Any]) -> int:
+        """Add a record (stored as is: pass a dict nobody else holds); returns its id."""
+        cache = self._own(name)
+        doc_id = self.next_id(name)
+        key = str(doc_id)
+        if key in cache.table:
+            raise ValueError(f"Document with ID {doc_id} already exists")
+        cache.table[key] = doc
+        for field, index in list(cache.indexes.items()):
+            if isinstance(index, dict):
+                cache.indexes[field] = _index_add(index, doc.get(field), key)
+        self.changed = True
+        return doc_id
+
+    def put(self, name: str, doc_id: int | str, doc: dict[str, Any]) -> None:
+        """Replace an existing record, keeping its place in the table, by `doc` (stored as is)."""
+        cache = self._own(name)
+        key = str(doc_id)
+        old = cache.table[key]  # KeyError, as TinyDB's update, for a record that is not there
+        cache.table[key] = doc
+        for field, index in list(cache.indexes.items()):
+            if not isinstance(index, dict):
+                continue
+            before, after = old.get(field, _MISSING), doc.get(field, _MISSING)
+            if before is not after and before != after:
+                _index_drop(index, old.get(field), key)
+                cache.indexes[field] = _index_add(index, doc.get(field), key)
+        self.changed = True
+
+    def remove(self, name: str, doc_id: int | str) -> None:
+        """Delete a record."""
+        cache = self._own(name)
+        key = str(doc_id)
+        old = cache.table.pop(key)  # KeyError for a record that is not there
+        for field, index in cache.indexes.items():
+            if isinstance(index, dict):
+                _index_drop(index, old.get(field), key)
+        if cache.next_id is not None and int(key) == cache.next_id - 1:
+            cache.next_id = None  # the largest id is gone: the next one is recomputed, as TinyDB would
+        self.changed = True
+
+
+def _index_add(index: dict[Any, str], value: Any, key: str) -> dict[Any, str] | None:
+    """The index with value -> key added, or None when the value is already taken (or cannot be a key)."""
+    try:
+        if value in index:
+            return None
+        index[value] = key
+    except TypeError:
+        return None
+    return index
+
+
+def _index_drop(index: dict[Any, str], value: Any, key: str) -> None:
+    if index.get(value) == key:  # the values in a unique index are hashable
+        del index[value]
 
 
 class StoreFile:
@@ -99,8 +241,11 @@ class StoreFile:
         self._data: Data | None = None
         self.generation = 0  # grows each time a different file content is loaded or written
         self.loads = 0  # how many times the file was parsed (a regression guard counts these)
+        self.records_parsed = -1  # records parsed by the last read (the rest were reused); -1: whole-file parse
+        self._reuse: layout.Reuse | None = None  # what the last line-by-line read parsed, by line
         self._lock_fd: int | None = None
         self._written: tuple[int, int, int] | None = None  # identity of the file this process last wrote
+        self._caches: dict[str, _TableCache] = {}  # next ids and indexes of the tables of `_data` (writers only)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -137,16 +282,35 @@ class StoreFile:
 
     def _load(self) -> tuple[Data, tuple[int, int, int]]:
         """Parse the file from one open descriptor (so identity and content agree) and check its shape."""
+        lines: tuple[Data, layout.Reuse, int] | None = None
         try:
             with open(self.path, "rb") as fh:
                 st = os.fstat(fh.fileno())
-                raw = fh.read()
+                # One record per line (the layout appdeck writes): parse line by line, keeping every record whose
+                # line is unchanged since the last read. Any other layout: parse the whole file.
+                was_enabled = gc.isenabled()
+                gc.disable()  # many containers, none cyclic: collection passes would only cost time
+                try:
+                    lines = layout.read(fh, self._reuse)
+                except layout.NotLines:
+                    fh.seek(0)
+                    raw = fh.read()
+                finally:
+                    if was_enabled:
+                        gc.enable()
         except PermissionError:
             raise StoreError(f"Cannot read the store {self.path}: permission denied.") from None
         except OSError as exc:
             raise StoreError(f"Cannot read the store {self.path}: {exc.strerror or exc}.") from None
         self.loads += 1
-        data = parse(raw, self.path, trusted=self._trusted(st))
+        trusted = self._trusted(st)
+        if lines is None:
+            self._reuse, self.records_parsed = None, -1
+            data = parse(raw, self.path, trusted=trusted)
+        else:
+            data, reuse, self.records_parsed = lines
+            data = check_document(data, self.path, trusted=trusted)
+            self._reuse = reuse
         return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
     # -- trust: skip the per-record shape check for a file appdeck wrote or `store verify` accepted ---------
@@ -257,9 +421,13 @@ class StoreFile:
                 data = self._data  # unchanged since we parsed it (same inode, size, mtime): no second parse
             else:
                 data, ident = self._load()
+                # The file as it is now, for the reads the change makes under the lock too (role, groups): they
+                # must not parse it a second time. The transaction works on a copy, so this stays as parsed.
+                self._data, self._identity = data, ident
+                self.generation += 1
             from tinydb import TinyDB  # only writers need TinyDB's tables; readers use the parsed dict
 
-            memory = _MemoryStorage(data)
+            memory = _MemoryStorage(data, self._caches if data is self._data else {})
             db = TinyDB(storage=lambda: memory)
             db.table_class = _copy_on_write_table()
             try:
@@ -273,21 +441,20 @@ class StoreFile:
                     finally:
                         self._backup_of = None
             except BaseException:
-                # The change may have edited the parsed records in place before it failed: forget them, so
-                # the next read parses the file (which the failed change never touched).
-                self._data, self._identity = None, None
+                # The caches may hold the failed change; the parsed data does not (the change worked on copies),
+                # but forget it too, so the next read parses the file (which the failed change never touched).
+                self._data, self._identity, self._caches = None, None, {}
                 raise
             if memory.changed:
                 self._data = memory.data
                 # The identity of the file we wrote, not a second stat: another writer (a hand edit saved by
                 # rename) landing in between must not be cached, or stamped as trusted, under our data.
                 self._identity = self._written
+                self._caches = memory.caches  # kept up to date by the change: they describe the data just written
                 self.generation += 1
                 self._record_trust(self._written)  # written from checked data: the next read may skip the check
             elif ident is not None:
-                if data is not self._data:
-                    self.generation += 1  # parsed afresh under the lock: what readers saw may have changed
-                self._data, self._identity = data, ident
+                self._caches = memory.caches  # same tables as `_data` (the change made none): next ids, indexes
 
     def _sweep_temp_files(self) -> None:
         """Remove temp files a crashed writer left; safe because only a lock holder writes them."""
@@ -345,7 +512,7 @@ class StoreFile:
         """Temp file in the same directory, fsync, os.replace, directory fsync; keep an existing file's mode and
         group. The replaced file (only the one `transaction` parsed) becomes `<store>.bak`, and only once the new
         file is in place: a failed write changes neither the store nor its backup."""
-        payload = orjson.dumps(data)  # compact: a third smaller and faster to write and parse than indented
+        payload = layout.dumps(data)  # compact, one record per line: see store/layout.py
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
         try:
             existing = os.stat(self.path)
@@ -433,6 +600,11 @@ def parse(raw: bytes, path: Path, *, trusted: bool = False) -> Data:
     finally:
         if gc_was_enabled:
             gc.enable()
+    return check_document(data, path, trusted=trusted)
+
+
+def check_document(data: Any, path: Path, *, trusted: bool = False) -> Data:
+    """The checks of `parse` after the JSON is read (the line-by-line reader's result goes through them too)."""
     if not isinstance(data, dict) or not all(
         isinstance(t, dict) and all(isinstance(d, dict) for d in t.values()) for t in data.values()
     ):

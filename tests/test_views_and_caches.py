@@ -81,3 +81,42 @@ async def test_a_row_changed_without_a_version_bump_is_redrawn(tmp_path: Path, m
         rows = app.screen.query_one(RowList).rows_by_key()
         assert [r.cells[0] for r in rows.values()] == ["Hand edited"]
     StoreFile(path).read()  # and the hand-edited file is still accepted on read (it is checked, not trusted)
+
+
+async def test_a_refresh_after_another_save_rebuilds_only_the_changed_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression guard (counts): another user's save of one app re-parses a few lines and rebuilds one search key;
+    every other row keeps the very record it showed."""
+    import tui.screens.developers as developers
+
+    monkeypatch.setenv("APPDECK_CONFIG", str(tmp_path / "config.toml"))
+    path = tmp_path / "s.json"
+    other = Controller(path, "alice")
+    ids = [other.create_app({**SPA, "name": f"App {i:02}"}).app.id for i in range(40)]
+    built: list[str] = []
+    real = developers._search_of
+    monkeypatch.setattr(developers, "_search_of", lambda a: built.append(a.id) or real(a))
+    mine = Controller(path, "alice")
+    app = AppdeckApp(mine, config={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(RowList)
+        assert lst.total_count == 40 and len(built) == 40
+        shown = {k: lst.tag_of(k) for k in ids}
+        built.clear()
+        other.update_app(ids[5], {"name": "Renamed elsewhere"})
+        app.poll_store()
+        await pilot.pause()
+        assert built == [ids[5]] and mine.store.records_parsed <= 3
+        assert lst.tag_of(ids[5]).name == "Renamed elsewhere"
+        assert all(lst.tag_of(k) is not None and lst.tag_of(k).same_record(shown[k]) for k in ids if k != ids[5])
+        built.clear()
+        mine.update_app(ids[9], {"description": "mine"})
+        app.screen.reload(keep=ids[9])
+        await pilot.pause()
+        assert built == [ids[9]]
+        built.clear()
+        other.update_app(ids[11], {"description": "theirs"})
+        app.poll_store()
+        await pilot.pause()
+        # The line of the app this process saved is new to its reader as well: parsed (and its row rebuilt) once more.
+        assert sorted(built) == sorted([ids[9], ids[11]]) and mine.store.records_parsed <= 6
