@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pwd
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from store.errors import (
     ValidationError,
 )
 from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord, gc_paused
+from store.resolve import default_store_path, process_login, resolve_store, resolve_user  # noqa: F401 - re-exported
 from store.storage import StoreFile, _MemoryStorage
 
 if TYPE_CHECKING:
@@ -64,14 +64,6 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def process_login() -> str:
-    """The login name of the process's uid (not LOGNAME, which anyone can set)."""
-    try:
-        return pwd.getpwuid(os.getuid()).pw_name
-    except KeyError:
-        raise PermissionDeniedError(
-            f"No login name for uid {os.getuid()}; pass --user NAME or set APPDECK_USER."
-        ) from None
 
 
 def new_client_id() -> str:
@@ -806,32 +798,3 @@ class Controller:
                     continue
             out.append(AuditRecord(e))
         return out
-
-
-def default_store_path() -> Path:
-    """The platform's user data directory for appdeck."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("appdeck", appauthor=False)) / "store.json"
-
-
-def resolve_store(flag: str | None) -> tuple[Path, str]:
-    """The store path in effect and where it came from: flag, env or default."""
-    if flag:
-        return Path(flag).expanduser(), "--store"
-    env = os.environ.get("APPDECK_STORE")
-    if env:
-        return Path(env).expanduser(), "APPDECK_STORE"
-    path = default_store_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path, "default"
-
-
-def resolve_user(flag: str | None) -> tuple[str, str]:
-    """The acting user and where it came from: --user, APPDECK_USER, or the process's uid."""
-    if flag:
-        return flag, "--user"
-    env = os.environ.get("APPDECK_USER")
-    if env:
-        return env, "APPDECK_USER"
-    return process_login(), "uid"

@@ -7,7 +7,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from store.errors import AppdeckError, ValidationError
@@ -620,19 +619,6 @@ def tui_only_options(argv: Sequence[str]) -> argparse.Namespace | None:
     return argparse.Namespace(version=None, store=values["store"], user=values["user"], readonly=readonly, group=None)
 
 
-def tui_store_and_user(store_flag: str | None, user_flag: str | None) -> tuple[Path, str]:
-    """`resolve_store` and `resolve_user` for the TUI. When the flags or the environment name both (as over SSH and
-    in scripts) this is their first rule, without importing the store package (and orjson) before the first paint;
-    otherwise it calls them (the default store path, the process's login name)."""
-    store = store_flag or os.environ.get("APPDECK_STORE")
-    user = user_flag or os.environ.get("APPDECK_USER")
-    if store and user:
-        return Path(store).expanduser(), user
-    from store.controller import resolve_store, resolve_user
-
-    return resolve_store(store_flag)[0], resolve_user(user_flag)[0]
-
-
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; return the exit code. `None` group means: start the TUI."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -645,7 +631,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             return serve(args.user, args.store)
         if args.group is None:
-            path, user = tui_store_and_user(args.store, args.user)
+            from store.resolve import resolve_store, resolve_user  # light: no orjson or pydantic before the first paint
+
+            path, _ = resolve_store(args.store)
+            user, _ = resolve_user(args.user)
             from tui.app import run_tui  # Textual is imported only for the TUI
 
             return run_tui(path, user, readonly=args.readonly)
