@@ -158,7 +158,7 @@ async def bench_tui(path: Path, user: str, trials: int) -> dict[str, Any]:
         out["rows_total"] = rl.total_count
         await pilot.pause()
         box = screen.query_one("#filter", Input)
-        details = screen.query_one("#details", Static)
+        details = screen.query_one("#details")
 
         def query_of() -> str | None:
             return getattr(rl, "_query", None)

@@ -554,3 +554,36 @@ async def test_live_refresh_when_the_highlighted_app_is_deleted_elsewhere(demo_p
         current = row_list(app).highlighted_key
         assert current is not None and app.screen.current.id == current and app.screen.current.name in details_text(app)  # type: ignore[attr-defined]
         assert "1 removed" in sent_text(app)
+
+
+async def test_moving_between_apps_never_lays_out_the_screen(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression guard (a count): the details of a machine-to-machine app are shorter than a web app's, yet moving
+    the cursor over every app re-wraps only the details pane; the screen is never laid out again, and the pane
+    still scrolls over the whole text."""
+    from textual.screen import Screen
+
+    from tui.widgets.details_pane import DetailsPane
+
+    layouts: list[int] = []
+    real = Screen._refresh_layout
+
+    def counting(self: Screen[object], *args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        real(self, *args, **kwargs)
+
+    app = make_app(demo_path, "root")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one(DetailsPane)
+        heights = set()
+        monkeypatch.setattr(Screen, "_refresh_layout", counting)
+        for _ in range(row_list(app).row_count - 1):
+            await pilot.press("j")
+            await pilot.pause()
+            heights.add(pane.virtual_size.height)
+            assert row_list(app).highlighted_tag.name in details_text(app)
+        assert layouts == [] and len(heights) > 1
+        monkeypatch.setattr(Screen, "_refresh_layout", real)
+        await pilot.press("enter", "end")
+        await pilot.pause()
+        assert app.focused is pane and pane.scroll_y == pane.max_scroll_y > 0

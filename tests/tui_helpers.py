@@ -97,7 +97,7 @@ def row_list(app: App[Any]) -> RowList:
 
 def details_text(app: App[Any]) -> str:
     """The plain text of the details pane."""
-    return str(app.screen.query_one("#details", Static).content)
+    return str(app.screen.query_one("#details").content)  # type: ignore[attr-defined]
 
 
 def key_of(app: App[Any], name: str) -> str:
@@ -122,6 +122,10 @@ async def move_to(pilot: Any, name: str) -> None:
 
 
 def iter_statics(app: App[Any]) -> Iterator[str]:
-    """The plain text of every Static/Label on the current screen."""
+    """The plain text of every Static/Label (and the details pane) on the current screen."""
+    from tui.widgets.details_pane import DetailsPane
+
     for widget in app.screen.query(Static):
         yield str(widget.content)
+    for pane in app.screen.query(DetailsPane):
+        yield str(pane.content)

@@ -7,74 +7,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Static
 
 from store.errors import AppdeckError
 from store.text import safe
 from tui.config import keymap_of, load_config, save_theme
+from tui.widgets.key_footer import KeyFooter
 
 # The store (and orjson) and the two views are imported once the opening screen is drawn: by the worker that
 # reads the store, or when the first view is pushed if a ready controller is given (tests).
 if TYPE_CHECKING:
     from store.controller import Controller
-
-
-class OpeningFooter(Widget):
-    """The opening screen's footer, drawn in the first frame (Textual's Footer composes its keys once mounted, one
-    frame later): the screen's active bindings that show, one per action, keymap applied, styled like the Footer's
-    keys; a click presses the key. The views use Textual's Footer."""
-
-    ALLOW_SELECT = False
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"footer-key--key", "footer-key--description"}
-    DEFAULT_CSS = """
-    OpeningFooter {
-        dock: bottom;
-        height: 1;
-        color: $footer-foreground;
-        background: $footer-background;
-        text-wrap: nowrap;
-        .footer-key--key { color: $footer-key-foreground; background: $footer-key-background; text-style: bold; }
-        .footer-key--description { color: $footer-description-foreground; background: $footer-description-background; }
-    }
-    """
-
-    def __init__(self, *, classes: str | None = None) -> None:
-        super().__init__(classes=classes)
-        self._keys: list[tuple[int, int, str]] = []  # (start, end, key) of each shown key, for clicks
-
-    def on_mount(self) -> None:
-        self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
-
-    def on_unmount(self) -> None:
-        self.screen.bindings_updated_signal.unsubscribe(self)
-
-    def render(self) -> Content:
-        shown: dict[str, tuple[Binding, bool]] = {}
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
-            if binding.show:
-                shown.setdefault(binding.action, (binding, enabled))
-        parts: list[Content] = []
-        self._keys = []
-        at = 0
-        for binding, enabled in shown.values():
-            key = f" {self.app.get_key_display(binding)} "
-            part = Content.assemble((key, ".footer-key--key"), (f"{binding.description} ", ".footer-key--description"))
-            parts.append(part if enabled else part.stylize("dim"))
-            self._keys.append((at, at + len(part), binding.key))
-            at += len(part)
-        return Content.assemble(*parts)
-
-    def on_click(self, event: events.Click) -> None:
-        for start, end, key in self._keys:
-            if start <= event.x < end:
-                self.app.simulate_key(key)
-                return
 
 
 class AppdeckApp(App[None]):
@@ -123,7 +70,7 @@ class AppdeckApp(App[None]):
             path = self._open_args[0] or Path("store")
             yield Static(Content.assemble(("appdeck", "bold"), "  opening ", safe(path), " …"), id="topbar", classes="opening")
             yield Static("", id="main-list", classes="opening")
-            yield OpeningFooter(classes="opening")
+            yield KeyFooter(classes="opening")
 
     def on_mount(self) -> None:
         self.set_keymap(keymap_of(self.config))  # type: ignore[arg-type]

@@ -7,18 +7,19 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from store.controller import AppEntry
 from store.errors import AppdeckError
 from store.text import safe
 from tui.screens.common import ListScreen, notify_error, top_bar
+from tui.widgets.details_pane import DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.row_list import Column, RowList, make_row
+from tui.widgets.key_footer import KeyFooter
 
 
 
@@ -42,9 +43,8 @@ class ApplicationsScreen(ListScreen):
         yield FilterBox(placeholder="filter: name, description, URL  (escape clears)", id="filter")
         yield RowList([Column("Name", 28), Column("Kind", 10), Column("URL")],
                       empty_text="No applications are shared with you yet.", id="main-list")
-        with VerticalScroll(id="details-scroll"):
-            yield Static(id="details")
-        yield Footer()
+        yield DetailsPane(id="details")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#topbar", Static).update(top_bar(self.deck, "applications"))
@@ -80,7 +80,7 @@ class ApplicationsScreen(ListScreen):
 
     def show_details(self) -> None:
         entry = self.current
-        details = self.query_one("#details", Static)
+        details = self.query_one("#details", DetailsPane)
         if entry is None:
             details.update(Content("Nothing to show."))
             return

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from store.errors import AppdeckError
 from store.text import safe
 from tui.screens.common import DeckMixin, notify_error, short_time
+from tui.widgets.key_footer import KeyFooter
 
 
 
@@ -24,7 +25,7 @@ class AuditScreen(DeckMixin, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("Audit trail (newest first). Admins see everything; owners see their apps' entries."), id="topbar")
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

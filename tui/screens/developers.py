@@ -8,17 +8,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from store.errors import AppdeckError
 from store.records import AppRecord, gc_paused
 from store.text import safe
 from tui.screens.common import ListScreen, notify_error, settle_memory, short_time, top_bar
+from tui.widgets.details_pane import DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.row_list import Column, RowList, search_key
+from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from store.controller import Controller
@@ -90,7 +91,6 @@ class DevelopersScreen(ListScreen):
         self._sort_col = -1
         self._warm = warm  # the apps and search keys the opening worker prepared
         self._allowed_shown: set[str] | None = None
-        self._details_height: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
@@ -100,9 +100,8 @@ class DevelopersScreen(ListScreen):
             empty_text="No built applications yet. Press n to create the first one.",
             id="main-list",
         )
-        with VerticalScroll(id="details-scroll"):
-            yield Static(id="details")
-        yield Footer()
+        yield DetailsPane(id="details")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#topbar", Static).update(top_bar(self.deck, "developers"))
@@ -192,15 +191,14 @@ class DevelopersScreen(ListScreen):
             self.refresh_bindings()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
-        self.query_one("#details-scroll").focus()
+        self.query_one("#details").focus()
 
     def show_details(self) -> None:
         """Every field of the highlighted app, the effective URLs (marked when derived) and the credentials."""
-        details = self.query_one("#details", Static)
+        details = self.query_one("#details", DetailsPane)
         app = self.current
         if app is None:
             details.update(Content("Nothing selected." if self.query_one(RowList).total_count else "Press n to create your first built application."))
-            self._details_height = None
             return
         ctl = self.deck.controller
         d = ctl.details(app)
@@ -237,11 +235,7 @@ class DevelopersScreen(ListScreen):
         for label, value in lines:
             parts += [(f"{label:<14}", "bold"), safe(value), "\n"]
         content = Content.assemble(*parts[:-1])
-        # A layout pass costs a frame; the pane only needs one when the text's height changes at this width.
-        width = details.content_size.width
-        same_height = width > 0 and self._details_height == (height := content.get_height(details.styles, width))
-        details.update(content, layout=not same_height)
-        self._details_height = height if width > 0 else None
+        details.update(content)
 
     # -- enabling keys -----------------------------------------------------------------------------
 

@@ -9,13 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from store.errors import AppdeckError
 from store.text import safe
 from tui.screens.common import DeckMixin, notify_error
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.fields import FieldSpec, FieldsScreen
+from tui.widgets.key_footer import KeyFooter
 
 
 
@@ -43,7 +44,7 @@ class SettingsScreen(DeckMixin, Screen[None]):
                 yield DataTable(id="users", cursor_type="row")
             with TabPane("Groups", id="tab-groups"):
                 yield DataTable(id="groups", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#registered", DataTable).add_columns("Name", "Pinned", "Sharing", "URL")

@@ -1,0 +1,83 @@
+"""The details pane under a list: scrollable text whose height changes without laying out the screen."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
+
+
+class DetailsPane(ScrollView, can_focus=True):
+    """Shows one Content (the highlighted app's fields), wrapped to the width, scrolled with the keys.
+
+    A Static in a scroll container re-laid-out the whole screen (list, footer keys...) whenever the text's height
+    changed, which is on most cursor moves (apps differ in description and URL lists): most of a keystroke's cost.
+    Here a new text only re-wraps this pane and tells its scrollbar the new height."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("pageup", "move(-1, True)", "Page up", show=False),
+        Binding("pagedown", "move(1, True)", "Page down", show=False),
+        Binding("home,g", "move(-1, False, True)", "Top", show=False),
+        Binding("end,G", "move(1, False, True)", "Bottom", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._content = Content("")
+        self._strips: list[Strip] | None = None
+        self._wrapped_at = -1
+
+    @property
+    def content(self) -> Content:
+        """The text shown (tests read it)."""
+        return self._content
+
+    def update(self, content: Content) -> None:
+        """Show new text: re-wrap it, scroll to its top, repaint this pane only."""
+        self._content = content
+        self._strips = None
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._wrap()
+        self.refresh()
+
+    def _wrap(self) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if self._strips is None or width != self._wrapped_at:
+            self._strips = Visual.to_strips(self, self._content, width, None, self.visual_style) if width > 0 else []
+            self._wrapped_at = width
+            size = Size(0, len(self._strips))
+            if size != self.virtual_size:
+                if self.is_mounted:
+                    # The pane's own size never depends on its text: the scrollbar needs the new height, the
+                    # screen no new layout (a scrollbar that appears or goes away still lays out).
+                    self.set_reactive(DetailsPane.virtual_size, size)
+                    self._scroll_update(size)
+                else:
+                    self.virtual_size = size
+        return self._strips
+
+    def action_move(self, direction: int, page: bool = False, end: bool = False) -> None:
+        """Scroll by a line, a page or to an end, at once (no animation: over SSH every frame costs)."""
+        step = self.max_scroll_y if end else (max(self.scrollable_content_region.height - 1, 1) if page else 1)
+        self.scroll_to(y=self.scroll_y + direction * step, animate=False, immediate=True)
+
+    def render_line(self, y: int) -> Strip:
+        strips = self._wrap()
+        index = int(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        if 0 <= index < len(strips):
+            return strips[index].extend_cell_length(width, self.rich_style).crop(0, width)
+        return Strip.blank(width, self.rich_style)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips = None
+        self._wrap()
+        self.refresh()
