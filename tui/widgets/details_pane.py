@@ -34,6 +34,7 @@ class DetailsPane(ScrollView, can_focus=True):
         self._content = Content("")
         self._strips: list[Strip] | None = None
         self._wrapped_at = -1
+        self._blank = Strip.blank(0)
 
     @property
     def content(self) -> Content:
@@ -51,7 +52,9 @@ class DetailsPane(ScrollView, can_focus=True):
     def _wrap(self) -> list[Strip]:
         width = self.scrollable_content_region.width
         if self._strips is None or width != self._wrapped_at:
-            self._strips = Visual.to_strips(self, self._content, width, None, self.visual_style) if width > 0 else []
+            style = self.visual_style
+            self._strips = Visual.to_strips(self, self._content, width, None, style, pad=True) if width > 0 else []
+            self._blank = Strip.blank(width, self.rich_style)
             self._wrapped_at = width
             size = Size(0, len(self._strips))
             if size != self.virtual_size:
@@ -72,10 +75,7 @@ class DetailsPane(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         strips = self._wrap()
         index = int(self.scroll_y) + y
-        width = self.scrollable_content_region.width
-        if 0 <= index < len(strips):
-            return strips[index].extend_cell_length(width, self.rich_style).crop(0, width)
-        return Strip.blank(width, self.rich_style)
+        return strips[index] if 0 <= index < len(strips) else self._blank
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips = None
