@@ -122,7 +122,7 @@ class AppRecord(Record):
     HIDDEN: ClassVar[frozenset[str]] = frozenset({"client_secret"})
 
     def __init__(self, data: dict[str, Any], *, secret_visible: bool = True) -> None:
-        super().__init__(data)
+        self._data = data  # (not super().__init__: one call less per app, ten thousand per list)
         self._secret_visible = secret_visible
 
     def values(self, *names: str) -> tuple[Any, ...]:
