@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
@@ -270,3 +272,54 @@ async def test_filter_keystrokes_never_lay_out_the_screen(monkeypatch: pytest.Mo
         shown = "".join(seg.text for seg in box.render_line(0))
         assert shown.rstrip().endswith("uvwxyz") and not shown.lstrip().startswith("abc") and box.scroll_offset.x > 0
         assert lst.row_count == 0
+
+
+async def test_rows_show_before_their_search_keys_which_come_later_or_with_the_first_filter() -> None:
+    """set_source without search keys: the rows draw; attach_search adds keys made elsewhere (in display order even
+    after a sort, ignored for rows no longer shown); a filter typed before that makes them itself."""
+    tags = [f"Name {n}" for n in ("delta", "alpha", "charlie", "bravo")]
+
+    def source(lst: RowList, shown: list[str]) -> None:
+        lst.set_source([t.split()[1] for t in shown], None, shown, cells=lambda t: (t, "", ""),
+                       sort_value=lambda t, c: t, search_of=lambda t: t.lower())
+
+    app = Host([])
+    async with app.run_test(size=(60, 10)):
+        lst = app.query_one(RowList)
+        source(lst, tags)
+        assert lst.snapshot()[2] is None and lst.visible_keys() == ["delta", "alpha", "charlie", "bravo"]
+        lst.sort_by(0)
+        assert lst.visible_keys() == ["alpha", "bravo", "charlie", "delta"]
+        assert not lst.attach_search(list(tags), ["x"] * 4)  # other tags: ignored
+        assert lst.attach_search(tags, [f"key of {t.split()[1]}" for t in tags])
+        assert lst.snapshot()[2] == ["key of alpha", "key of bravo", "key of charlie", "key of delta"]
+        assert not lst.attach_search(tags, ["late"] * 4)  # already there
+        lst.set_filter("key of c")
+        assert lst.visible_keys() == ["charlie"]
+        # a filter before any keys: they are made on the spot
+        lst.set_filter("")
+        source(lst, tags[:2])
+        lst.set_filter("alpha")
+        assert lst.visible_keys() == ["alpha"] and lst.snapshot()[2] is not None
+
+
+async def test_the_opening_worker_shows_rows_and_the_filter_works_at_once(tmp_path: Any) -> None:
+    from store.controller import Controller
+    from tui.app import AppdeckApp
+
+    path = tmp_path / "s.json"
+    ctl = Controller(path, "alice")
+    for i in range(30):
+        ctl.create_app({"name": f"App {i:02}", "app_url": f"https://a{i}.example.com"})
+    app = AppdeckApp(store_path=path, user="alice", config={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.01)
+            found = app.screen.query(RowList)
+            if found and found.first().total_count:
+                break
+        lst = app.screen.query_one(RowList)
+        assert lst.total_count == 30
+        await pilot.press("slash", "1", "7")
+        await pilot.pause()
+        assert [lst.tag_of(k).name for k in lst.visible_keys()] == ["App 17"]

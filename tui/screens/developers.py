@@ -37,7 +37,7 @@ class Warm(NamedTuple):
 
     apps: list[AppRecord]
     keys: list[str]
-    search: list[str]
+    search: list[str] | None  # None: made in a thread once the rows show
 
 
 def _search_of(app: AppRecord) -> str:
@@ -125,7 +125,9 @@ class DevelopersScreen(ListScreen):
             added = changed = removed = 0
         else:
             keys, search, added, changed, removed = self._rows_for(apps, lst.snapshot())
-        lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep)
+        lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep, search_of=_search_of)
+        if search is None:
+            self._search_in_thread(lst, apps)
         settle_memory()
         self.show_details()
         current = self.current
@@ -146,6 +148,8 @@ class DevelopersScreen(ListScreen):
         list already shows (a refresh after another user's save rebuilds only what changed); and how many apps
         were added, changed (new version) and removed since."""
         index, tags, searches = old
+        if searches is None:  # the list's search keys are still being made: nothing to reuse
+            index = {}
         keys: list[str] = []
         search: list[str] = []
         added = changed = 0
@@ -167,12 +171,21 @@ class DevelopersScreen(ListScreen):
                 search.append(text)
         return keys, search, added, changed, len(tags) - (len(apps) - added)
 
+    def _search_in_thread(self, lst: RowList, apps: list[AppRecord]) -> None:
+        """Make the search keys of the first rows in a thread, once they show (typing a filter sooner makes them)."""
+
+        def make() -> None:
+            with gc_paused():
+                search = [_search_of(a) for a in apps]
+            self.app.call_from_thread(lst.attach_search, apps, search)
+
+        self.run_worker(make, thread=True, exit_on_error=False, group="search-keys")
+
     @classmethod
     def prepare(cls, controller: Controller) -> Warm:
-        """Build the search keys off the event loop (the app's opening worker): the first reload then only checks."""
+        """The first list, made off the event loop (the app's opening worker); its search keys come after the rows."""
         apps = controller.list_apps("developers")
-        keys, search, *_ = cls._rows_for(apps, ({}, [], []))
-        return Warm(apps, keys, search)
+        return Warm(apps, [a.id for a in apps], None)
 
     @property
     def current(self) -> AppRecord | None:

@@ -110,7 +110,10 @@ class RowList(ScrollView, can_focus=True):
         # Parallel lists, one entry per row in display order: key, lowercase search key, and the caller's tag (a
         # record, or a Row) from which `_cells`/`_sort_value` make a line's cells and a column's sort value.
         self._keys: list[str] = []
-        self._search: list[str] = []
+        self._search: list[str] | None = []  # None: not built yet (see set_source's `search_of`)
+        self._search_of: Callable[[Any], str] | None = None
+        self._source: list[Any] = []  # the tags as given (before sorting) and the order sorting put them in
+        self._order: list[int] | None = None
         self._tags: list[Any] = []
         self._cells: Callable[[Any], Sequence[str]] = _row_cells
         self._sort_value: Callable[[Any, int], Any] = _row_sort
@@ -152,8 +155,9 @@ class RowList(ScrollView, can_focus=True):
         """Keys in display order (for tests and the command palette)."""
         return [self._keys[i] for i in self._view]
 
-    def snapshot(self) -> tuple[dict[str, int], list[Any], list[str]]:
-        """The current rows as (key -> index, tags, search keys), for a caller that rebuilds only changed rows."""
+    def snapshot(self) -> tuple[dict[str, int], list[Any], list[str] | None]:
+        """The current rows as (key -> index, tags, search keys or None when not built yet), for a caller that
+        rebuilds only changed rows."""
         return self._index, self._tags, self._search
 
     def tag_of(self, key: str) -> Any:
@@ -170,18 +174,23 @@ class RowList(ScrollView, can_focus=True):
     def set_source(
         self,
         keys: list[str],
-        search: list[str],
+        search: list[str] | None,
         tags: list[Any],
         *,
         cells: Callable[[Any], Sequence[str]],
         sort_value: Callable[[Any, int], Any],
         keep_key: str | None = None,
+        search_of: Callable[[Any], str] | None = None,
     ) -> None:
         """Replace every row: parallel lists of keys, search keys and tags; `cells(tag)` makes a line's display cells
         (already safe) only when it is drawn, `sort_value(tag, column)` a column's sort value. No per-row object is
-        kept beyond the caller's own tags and the search keys."""
+        kept beyond the caller's own tags and the search keys. `search` may be None with `search_of(tag)` given: the
+        rows show at once, and the search keys are made by `attach_search` (from a thread) or by the first filter."""
         key = keep_key if keep_key is not None else self.highlighted_key
+        if search is None and search_of is None:
+            raise ValueError("search keys or a way to make them")
         self._keys, self._search, self._tags = keys, search, tags
+        self._source, self._order, self._search_of = tags, None, search_of
         self._cells, self._sort_value = cells, sort_value
         self._apply_sort()
         self._index = {k: i for i, k in enumerate(self._keys)}
@@ -213,17 +222,17 @@ class RowList(ScrollView, can_focus=True):
         value, tags = self._sort_value, self._tags
         order = sorted(range(len(tags)), key=lambda i: value(tags[i], col), reverse=self._sort_reverse)
         self._keys = [self._keys[i] for i in order]
-        self._search = [self._search[i] for i in order]
+        if self._search is not None:
+            self._search = [self._search[i] for i in order]
+        self._order = order if self._order is None else [self._order[i] for i in order]
         self._tags = [tags[i] for i in order]
 
     def _refilter(self, key: str | None, *, narrowing: bool = False) -> None:
-        q, search = self._query, self._search
+        q = self._query
         if not q:
-            self._view = range(len(search))
-        elif narrowing:
-            self._view = [i for i in self._view if q in search[i]]
+            self._view = range(len(self._keys))
         else:
-            self._view = [i for i, text in enumerate(search) if q in text]
+            self._filter(q, narrowing)
         self._set_row_count(len(self._view))
         index = 0
         row = self._index.get(key) if key is not None else None
@@ -239,6 +248,28 @@ class RowList(ScrollView, can_focus=True):
             self._scroll_cursor_into_view()
             self._announce()
         self.refresh()
+
+    def _filter(self, q: str, narrowing: bool) -> None:
+        search = self.search_keys()
+        if narrowing:
+            self._view = [i for i in self._view if q in search[i]]
+        else:
+            self._view = [i for i, text in enumerate(search) if q in text]
+
+    def search_keys(self) -> list[str]:
+        """Every row's search key in display order, made now if they were not given yet."""
+        if self._search is None:
+            assert self._search_of is not None
+            self._search = list(map(self._search_of, self._tags))
+        return self._search
+
+    def attach_search(self, tags: list[Any], search: list[str]) -> bool:
+        """The search keys of `tags` (in the order given to set_source), made elsewhere; ignored unless the list still
+        shows those very tags and has none yet. True when attached."""
+        if tags is not self._source or self._search is not None or len(search) != len(tags):
+            return False
+        self._search = search if self._order is None else [search[i] for i in self._order]
+        return True
 
     def _set_row_count(self, rows: int) -> None:
         """Tell the scrollbars how many lines there are. The list's own size never depends on its row count (it
@@ -349,7 +380,7 @@ class RowList(ScrollView, can_focus=True):
 
     def rows_by_key(self) -> dict[str, Row]:
         """Every row as a Row (cells made now), keyed by key (tests)."""
-        return {k: Row(k, tuple(self._cells(t)), s) for k, s, t in zip(self._keys, self._search, self._tags)}
+        return {k: Row(k, tuple(self._cells(t)), s) for k, s, t in zip(self._keys, self.search_keys(), self._tags)}
 
     def describe(self, fn: Callable[[Row], str]) -> list[str]:
         """Apply a function to every visible row (used by tests)."""
