@@ -320,6 +320,6 @@ async def test_the_opening_worker_shows_rows_and_the_filter_works_at_once(tmp_pa
                 break
         lst = app.screen.query_one(RowList)
         assert lst.total_count == 30
-        await pilot.press("slash", "1", "7")
+        await pilot.press("slash", *"app 17")
         await pilot.pause()
         assert [lst.tag_of(k).name for k in lst.visible_keys()] == ["App 17"]
