@@ -263,9 +263,10 @@ def figures_for(n: int, cli: dict[str, Any], start: dict[str, Any], inp: dict[st
         out.append(row(f"filter {label}: key to repaint", n, f.get("wall_ms"), key_floor.get("wall_ms"), "ms",
                        f"<= 2x floor and < {abs_lim:g} ms", max_ratio=2, max_value=abs_lim,
                        note=f"rows after {f.get('rows_after')}, lines rendered {f.get('lines_rendered_per_key')}"))
-    c = inp.get("cursor_move", {})
-    out.append(row("cursor move (j): key to repaint", n, c.get("work_ms"), key_floor.get("work_ms"), "ms", "<= 3 ms",
-                   max_value=3.0, note=f"lines rendered {c.get('lines_rendered_per_key')}"))
+    for kind, label in (("in_page", "within the page"), ("scrolls", "scrolling the list")):
+        c = inp.get(f"cursor_move_{kind}", {})
+        out.append(row(f"cursor move (j) {label}: key to repaint", n, c.get("work_ms"), key_floor.get("work_ms"), "ms",
+                       "<= 3 ms", max_value=3.0, note=f"lines rendered {c.get('lines_rendered_per_key')}"))
     d = inp.get("details", {})
     out.append(row("details pane update (show_details)", n, d.get("ms"), d.get("floor_ms"), "ms", "<= 1 ms", max_value=1.0))
     lr = inp.get("live_refresh", {})

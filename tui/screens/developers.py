@@ -244,11 +244,7 @@ class DevelopersScreen(ListScreen):
                 text = ", ".join(value) if isinstance(value, list) else value
                 lines.append((label, f"{text}" + ("   (derived)" if eff["derived"][key] else "")))
         lines.append(("Updated", f"{short_time(d['updated_at'])} by {d['updated_by']} · version {d['version']} · id {d['id']}"))
-        parts: list[str | tuple[str, str]] = []
-        for label, value in lines:
-            parts += [(f"{label:<14}", "bold"), safe(value), "\n"]
-        content = Content.assemble(*parts[:-1])
-        details.update(content)
+        details.update_fields([(label, safe(value)) for label, value in lines])
 
     # -- enabling keys -----------------------------------------------------------------------------
 

@@ -10,6 +10,10 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual.style import Style as VisualStyle
 from textual.visual import Visual
 
 
@@ -29,31 +33,80 @@ class DetailsPane(ScrollView, can_focus=True):
         Binding("end,G", "move(1, False, True)", "Bottom", show=False),
     ]
 
+    LABEL_WIDTH = 14
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._content = Content("")
+        self._content: Content | None = Content("")
+        self._fields: list[tuple[str, str]] | None = None
         self._strips: list[Strip] | None = None
         self._wrapped_at = -1
         self._blank = Strip.blank(0)
+        self._styles: tuple[object, RichStyle, RichStyle] | None = None  # (visual style, label style, value style)
 
     @property
     def content(self) -> Content:
         """The text shown (tests read it)."""
+        if self._content is None:
+            self._content = self._fields_content(self._fields or [])
         return self._content
+
+    @property
+    def fields(self) -> list[tuple[str, str]] | None:
+        """The `label  value` lines shown by `update_fields` (None when a Content is shown)."""
+        return None if self._fields is None else list(self._fields)
 
     def update(self, content: Content) -> None:
         """Show new text: re-wrap it, scroll to its top, repaint this pane only."""
-        self._content = content
+        self._show(content, None)
+
+    def update_fields(self, fields: list[tuple[str, str]]) -> None:
+        """Show `label  value` lines (values already safe): the same text as `Content` of bold labels padded to
+        LABEL_WIDTH and the values, drawn without Textual's general text layout for every line that fits the width
+        (it cost a millisecond per cursor move); a line that must wrap still goes through it."""
+        self._show(None, fields)
+
+    def _show(self, content: Content | None, fields: list[tuple[str, str]] | None) -> None:
+        self._content, self._fields = content, fields
         self._strips = None
         self.scroll_to(y=0, animate=False, immediate=True)
         self._wrap()
         self.refresh()
 
+    def _fields_content(self, fields: list[tuple[str, str]]) -> Content:
+        parts: list[str | tuple[str, str]] = []
+        for label, value in fields:
+            parts += [(f"{label:<{self.LABEL_WIDTH}}", "bold"), value, "\n"]
+        return Content.assemble(*parts[:-1])
+
+    def _field_strips(self, width: int, style: VisualStyle) -> list[Strip]:
+        assert self._fields is not None
+        if self._styles is None or self._styles[0] is not style:
+            # The styles Textual's text layout gives a bold label and a plain value here (theme and CSS included).
+            probe = Visual.to_strips(self, Content.assemble(("x", "bold"), "y"), 2, None, style)[0]
+            (bold, plain) = [seg.style for seg in probe]
+            self._styles = (style, bold or RichStyle(), plain or RichStyle())
+        _, bold, plain = self._styles
+        strips: list[Strip] = []
+        for label, value in self._fields:
+            label = f"{label:<{self.LABEL_WIDTH}}"
+            used = cell_len(label) + cell_len(value)
+            if used <= width:
+                strips.append(Strip([Segment(label, bold), Segment(value, plain), Segment(" " * (width - used), plain)], width))
+            else:
+                strips += Visual.to_strips(self, Content.assemble((label, "bold"), value), width, None, style, pad=True)
+        return strips
+
     def _wrap(self) -> list[Strip]:
         width = self.scrollable_content_region.width
         if self._strips is None or width != self._wrapped_at:
             style = self.visual_style
-            self._strips = Visual.to_strips(self, self._content, width, None, style, pad=True) if width > 0 else []
+            if width <= 0:
+                self._strips = []
+            elif self._fields is not None:
+                self._strips = self._field_strips(width, style)
+            else:
+                self._strips = Visual.to_strips(self, self.content, width, None, style, pad=True)
             self._blank = Strip.blank(width, self.rich_style)
             self._wrapped_at = width
             size = Size(0, len(self._strips))
