@@ -369,6 +369,8 @@ async def bench_mem(path: Path, user: str) -> dict[str, Any]:
             return found.first() if found else None
 
         await wait_until(lambda: row_list() is not None and row_list().total_count > 0)
+        # the search keys come a moment after the first rows (a thread makes them): they are the list's too
+        await wait_until(lambda: getattr(row_list(), "snapshot", lambda: (0, 0, []))()[2] is not None)
         await pilot.pause()
         gc.collect()
         snap = tracemalloc.take_snapshot()
