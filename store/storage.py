@@ -243,6 +243,9 @@ class StoreFile:
         self.loads = 0  # how many times the file was parsed (a regression guard counts these)
         self.records_parsed = -1  # records parsed by the last read (the rest were reused); -1: whole-file parse
         self._reuse: layout.Reuse | None = None  # what the last line-by-line read parsed, by line
+        # Where the records of the file with this identity stand (the last line-by-line read, or the last write):
+        # a write copies the unchanged ones from that file instead of dumping them again (see layout.splice).
+        self._spans: tuple[tuple[int, int, int], layout.Spans] | None = None
         self._lock_fd: int | None = None
         self._written: tuple[int, int, int] | None = None  # identity of the file this process last wrote
         self._caches: dict[str, _TableCache] = {}  # next ids and indexes of the tables of `_data` (writers only)
@@ -283,6 +286,8 @@ class StoreFile:
     def _load(self) -> tuple[Data, tuple[int, int, int]]:
         """Parse the file from one open descriptor (so identity and content agree) and check its shape."""
         lines: tuple[Data, layout.Reuse, int] | None = None
+        spans: layout.Spans = {}
+        self._spans = None
         try:
             with open(self.path, "rb") as fh:
                 st = os.fstat(fh.fileno())
@@ -291,7 +296,7 @@ class StoreFile:
                 was_enabled = gc.isenabled()
                 gc.disable()  # many containers, none cyclic: collection passes would only cost time
                 try:
-                    lines = layout.read(fh, self._reuse)
+                    lines = layout.read(fh, self._reuse, spans)
                 except layout.NotLines:
                     fh.seek(0)
                     raw = fh.read()
@@ -311,6 +316,7 @@ class StoreFile:
             data, reuse, self.records_parsed = lines
             data = check_document(data, self.path, trusted=trusted)
             self._reuse = reuse
+            self._spans = ((st.st_ino, st.st_size, st.st_mtime_ns), spans)
         return data, (st.st_ino, st.st_size, st.st_mtime_ns)
 
     # -- trust: skip the per-record shape check for a file appdeck wrote or `store verify` accepted ---------
@@ -443,7 +449,7 @@ class StoreFile:
             except BaseException:
                 # The caches may hold the failed change; the parsed data does not (the change worked on copies),
                 # but forget it too, so the next read parses the file (which the failed change never touched).
-                self._data, self._identity, self._caches = None, None, {}
+                self._data, self._identity, self._caches, self._spans = None, None, {}, None
                 raise
             if memory.changed:
                 self._data = memory.data
@@ -511,8 +517,25 @@ class StoreFile:
     def _write_atomic(self, data: Data) -> None:
         """Temp file in the same directory, fsync, os.replace, directory fsync; keep an existing file's mode and
         group. The replaced file (only the one `transaction` parsed) becomes `<store>.bak`, and only once the new
-        file is in place: a failed write changes neither the store nor its backup."""
-        payload = layout.dumps(data)  # compact, one record per line: see store/layout.py
+        file is in place: a failed write changes neither the store nor its backup.
+
+        The new file is `layout.dumps(data)`, but when the spans describe the file this transaction parsed, its
+        unchanged records are copied from that file (in the kernel: os.sendfile) instead of dumped again: see
+        layout.splice. Saving one app then costs about what writing the file costs, at any size."""
+        held, self._spans = self._spans, None  # until the new file is in place
+        source = self._open_source(held)
+        try:
+            try:
+                self._write_file(data, held if source is not None else None, source)
+            except _SourceChanged:
+                self._write_file(data, None, None)  # the old file was not what its spans say: dump every record
+        finally:
+            if source is not None:
+                with contextlib.suppress(OSError):
+                    os.close(source)
+
+    def _write_file(self, data: Data, held: tuple[tuple[int, int, int], layout.Spans] | None, source: int | None) -> None:
+        pieces, spans = self._pieces(data, held, source)  # compact, one record per line: see store/layout.py
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
         try:
             existing = os.stat(self.path)
@@ -531,10 +554,14 @@ class StoreFile:
                         os.fchown(fd, -1, existing.st_gid)
                 else:
                     os.fchmod(fd, 0o600)  # umask-independent
-                view = memoryview(payload)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                for piece in pieces:
+                    if type(piece) is tuple:
+                        self._copy(source, fd, piece[0], piece[1])  # type: ignore[arg-type]
+                        continue
+                    view = memoryview(piece)  # type: ignore[arg-type]
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
                 os.fsync(fd)
                 st = os.fstat(fd)  # os.replace keeps inode, size and mtime: this is the new store's identity
                 self._written = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -550,8 +577,72 @@ class StoreFile:
             self._drop(tmp)
             self._drop(backup)
             raise
+        self._spans = (self._written, spans)  # they describe the file now in place
         self._keep_backup(backup)
         self._fsync_dir()
+
+    def _open_source(self, held: tuple[tuple[int, int, int], layout.Spans] | None) -> int | None:
+        """A descriptor on the store file when `held` describes it and it is the file this transaction parsed
+        (`_backup_of`); None otherwise, or on any error (the write then dumps every record)."""
+        if held is None or held[0] != self._backup_of:
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if (st.st_ino, st.st_size, st.st_mtime_ns) == held[0]:
+                return fd
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        return None
+
+    @staticmethod
+    def _pieces(data: Data, held: tuple[tuple[int, int, int], layout.Spans] | None,
+                source: int | None) -> tuple[list[layout.Piece], layout.Spans]:
+        """The new file as pieces (bytes, or slices of `source` to copy) and where its records will stand."""
+        if held is not None and source is not None:
+
+            def peek(offset: int) -> bytes:
+                try:
+                    return os.pread(source, 1, offset)
+                except OSError:
+                    return b""
+
+            try:
+                return layout.splice(data, held[1], peek)
+            except layout.Stale:
+                pass
+        return layout.splice(data, None)
+
+    _sendfile = hasattr(os, "sendfile")  # False once os.sendfile refused to copy between two files (then: read, write)
+
+    def _copy(self, source: int, fd: int, start: int, stop: int) -> None:
+        """Append the bytes start..stop of `source` to `fd`: in the kernel where it can, else read and written.
+        Raises _SourceChanged when the source ends early (it was cut behind our back: its spans are wrong)."""
+        while start < stop:
+            sent = 0
+            if self._sendfile:
+                try:
+                    sent = os.sendfile(fd, source, start, stop - start)
+                except OSError as exc:
+                    if exc.errno not in _NO_SENDFILE:
+                        raise
+                    self._sendfile = False
+                    continue
+            else:
+                chunk = os.pread(source, min(stop - start, 1 << 22), start)
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                sent = len(chunk)
+            if sent == 0:
+                raise _SourceChanged
+            start += sent
 
     def _fsync_dir(self) -> None:
         """Make the rename durable."""
@@ -566,6 +657,14 @@ class StoreFile:
         finally:
             with contextlib.suppress(OSError):
                 os.close(dfd)
+
+
+class _SourceChanged(Exception):
+    """The file a write was copying from ended before its spans said (changed in place, behind the lock)."""
+
+
+# os.sendfile between two regular files: Linux only (elsewhere it wants a socket, or is missing).
+_NO_SENDFILE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
 
 
 _OS_REASONS = {

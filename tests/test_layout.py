@@ -128,3 +128,36 @@ def test_a_hand_edited_store_in_any_layout_is_read_whole(tmp_path: Any) -> None:
     assert [a.name for a in reader.list_apps()] == ["A"] and reader.store.records_parsed == -1
     reader.create_app({"name": "B", "app_url": "https://b.example.com"})  # the next write puts it back in lines
     assert path.read_bytes().startswith(b"{\n\"meta\":")
+
+
+def check_spans(raw: bytes, data: dict[str, Any], spans: layout.Spans) -> None:
+    """`spans` say where each table's records stand in `raw`, for the very dicts of `data` (shared with test_splice)."""
+    assert list(spans) == [name for name in data if name in spans]
+    for name, span in spans.items():
+        table = data[name]
+        assert span.table is table
+        assert raw[span.start - 1 : span.start] == b"{" and raw[span.end : span.end + 1] == b"}"
+        records = layout._records(table)
+        assert raw[span.start : span.end] == b",\n".join(records)
+        assert list(span.lengths) == [len(r) + 2 for r in records]  # to the next record, after ",\n"
+        assert span.lengths.typecode == "q"  # 8 bytes a record, no per-record objects
+
+
+@settings(max_examples=300, deadline=None)
+@given(document, st.data())
+def test_the_line_reader_says_where_every_table_and_record_stands(doc: dict[str, Any], data: st.DataObject) -> None:
+    raw = layout.dumps(doc)
+    spans: layout.Spans = {}
+    first, reuse, _ = layout.read(io.BytesIO(raw), None, spans)
+    assert set(spans) == set(doc)
+    check_spans(raw, first, spans)
+    # and again when the records are reused from a previous read
+    changed = {name: dict(t) for name, t in first.items()}
+    for t in changed.values():
+        for key in list(t):
+            if data.draw(st.booleans()):
+                t[key] = {**t[key], "edited": data.draw(scalar)}
+    raw2 = layout.dumps(changed)
+    spans2: layout.Spans = {}
+    second, _, _ = layout.read(io.BytesIO(raw2), reuse, spans2)
+    check_spans(raw2, second, spans2)
