@@ -33,7 +33,7 @@ import orjson
 Data = dict[str, dict[str, Any]]
 
 # Per table: line hash -> the record parsed from that line, and the hash of the line that closed the table.
-Reuse = dict[str, tuple[dict[int, dict[str, Any]], int | None]]
+Reuse = dict[str, tuple[dict[int, tuple[str, dict[str, Any]]], int | None]]
 
 
 def dumps(data: Data) -> bytes:
@@ -110,8 +110,9 @@ def _read_tables(lines: Iterable[bytes], previous: Reuse, spans: Spans | None = 
     reuse: Reuse = {}
     parsed = 0
     table: dict[str, Any] | None = None  # the table being filled, None between tables
-    seen: dict[int, dict[str, Any]] = {}
-    old: dict[int, dict[str, Any]] = {}
+    seen: dict[int, tuple[str, dict[str, Any]]] = {}
+    old: dict[int, tuple[str, dict[str, Any]]] = {}
+    JSONDecodeError = orjson.JSONDecodeError
     old_end: int | None = None
     name = ""
     ended = False
@@ -153,18 +154,28 @@ def _read_tables(lines: Iterable[bytes], previous: Reuse, spans: Spans | None = 
             rest = line
         size(len(line))
         h = hash(line)
-        record = old.get(h)
-        if record is not None:
-            # The very line read last time: its record and its place (the table's last line or not) are the same.
+        hit = old.get(h)
+        if hit is not None:
+            # The very line read last time: its id, its record and its place (the table's last line or not).
+            key, record = hit
             ends = h == old_end
         else:
-            record, ends = _parse_record(rest, loads)
+            key, kcut = _key(rest)
             parsed += 1
-        key = _key(rest)
+            record = None
+            if rest.endswith(b",\n"):  # most lines: a record and more after it in the table
+                try:
+                    record = loads(memoryview(rest)[kcut + 2 : -2])
+                except JSONDecodeError:
+                    record = None  # the table's last record ('},\n' closes the table): see _parse_record
+                ends = False
+            if type(record) is not dict:
+                record, ends = _parse_record(rest, loads)
+            hit = (key, record)
         if key in table:
             raise NotLines  # a repeated id: let the whole-file parse decide what the document means
         table[key] = record
-        seen[h] = record
+        seen[h] = hit
         if ends:
             reuse[name] = (seen, h)
             table = None
@@ -184,12 +195,13 @@ def _read_tables(lines: Iterable[bytes], previous: Reuse, spans: Spans | None = 
     return data, reuse, parsed
 
 
-def _key(rest: bytes) -> str:
+def _key(rest: bytes) -> tuple[str, int]:
+    """A record line's id, and where the '":' after it stands."""
     cut = rest.find(b'":')
     if cut < 1 or rest[:1] != b'"' or b"\\" in rest[:cut]:
         raise NotLines
     try:
-        return rest[1:cut].decode()
+        return rest[1:cut].decode(), cut
     except UnicodeDecodeError:
         raise NotLines from None
 
