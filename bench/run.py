@@ -335,7 +335,7 @@ def main() -> int:
         log("  RowList memory (tracemalloc) ...")
         inp["rowlist_mem"] = child_json([PY, str(BENCH / "inproc.py"), "mem", str(path), "--user", args.user], env)
         log("  store writes ...")
-        ops = child_json([PY, str(BENCH / "store_ops.py"), str(path), "--trials", str(trials if n <= 10_000 else 3),
+        ops = child_json([PY, str(BENCH / "store_ops.py"), str(path), "--trials", str(trials if n <= 10_000 else 5),
                           "--user", args.user], env)
         results["sizes"][str(n)] = {"cli": cli, "tui_start": start, "inproc": inp, "store_ops": ops,
                                     "seconds": time.perf_counter() - t_size}

@@ -42,7 +42,8 @@ class ApplicationsScreen(ListScreen):
         yield Static(id="topbar")
         yield FilterBox(placeholder="filter: name, description, URL  (escape clears)", id="filter")
         yield RowList([Column("Name", 28), Column("Kind", 10), Column("URL")],
-                      empty_text="No applications are shared with you yet.", id="main-list")
+                      empty_text="No applications are shared with you yet.", id="main-list",
+                      on_highlight=self._highlighted)
         yield DetailsPane(id="details")
         yield KeyFooter()
 
@@ -72,7 +73,8 @@ class ApplicationsScreen(ListScreen):
         key = self.query_one(RowList).highlighted_key
         return self.entries.get(key) if key else None
 
-    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
+    def _highlighted(self, key: str | None) -> None:
+        """The list's cursor is on another app (called by the list at once, not by message)."""
         self.show_details()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:

@@ -99,6 +99,7 @@ class DevelopersScreen(ListScreen):
             [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)],
             empty_text="No built applications yet. Press n to create the first one.",
             id="main-list",
+            on_highlight=self._highlighted,
         )
         yield DetailsPane(id="details")
         yield KeyFooter()
@@ -192,8 +193,9 @@ class DevelopersScreen(ListScreen):
         app: AppRecord | None = self.query_one(RowList).highlighted_tag
         return app
 
-    def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
-        if event.key != self.revealed:
+    def _highlighted(self, key: str | None) -> None:
+        """The list's cursor is on another app (called by the list at once, not by message)."""
+        if key != self.revealed:
             self.revealed = None
             self._secret = None
         self.show_details()

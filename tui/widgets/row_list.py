@@ -103,10 +103,21 @@ class RowList(ScrollView, can_focus=True):
             self.row_list = row_list
             self.key = key
 
-    def __init__(self, columns: Sequence[Column], *, empty_text: str = "Nothing here.", id: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        empty_text: str = "Nothing here.",
+        id: str | None = None,
+        on_highlight: Callable[[str | None], object] | None = None,
+    ) -> None:
+        """`on_highlight(key)`, when given, is called at once when the highlighted key changes, instead of posting
+        Highlighted: the screen then updates its details in the same frame as the list (a message is handled after
+        the list has painted, which cost a second frame per cursor move)."""
         super().__init__(id=id)
         self.columns = list(columns)
         self.empty_text = empty_text
+        self._on_highlight = on_highlight
         # Parallel lists, one entry per row in display order: key, lowercase search key, and the caller's tag (a
         # record, or a Row) from which `_cells`/`_sort_value` make a line's cells and a column's sort value.
         self._keys: list[str] = []
@@ -298,7 +309,10 @@ class RowList(ScrollView, can_focus=True):
         key = self.highlighted_key
         if key != self._last_key:
             self._last_key = key
-            self.post_message(self.Highlighted(self, key))
+            if self._on_highlight is not None:
+                self._on_highlight(key)
+            else:
+                self.post_message(self.Highlighted(self, key))
 
     def _page(self) -> int:
         return max(self.size.height - 1, 1)
