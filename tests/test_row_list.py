@@ -323,3 +323,42 @@ async def test_the_opening_worker_shows_rows_and_the_filter_works_at_once(tmp_pa
         await pilot.press("slash", *"app 17")
         await pilot.pause()
         assert [lst.tag_of(k).name for k in lst.visible_keys()] == ["App 17"]
+
+
+async def test_a_filter_over_many_rows_paints_the_first_screen_then_scans_the_rest() -> None:
+    """Above PAINT_FIRST_FROM rows a keystroke scans only as far as the screen needs; the rows drawn are the first
+    of the whole result, the rest is scanned right after the repaint, and everything that needs the whole view
+    (the count, G, a narrower query) gets it."""
+    n = 60_000
+    many = [make_row(f"id{i}", [f"app {i:05}", "spa", str(i)], [f"app {i:05}"], [i]) for i in range(n)]
+    app = Host(many)
+    async with app.run_test(size=(80, 24)) as pilot:
+        lst = app.query_one(RowList)
+        await pilot.pause()
+        assert n > RowList.PAINT_FIRST_FROM
+        expect = [f"id{i}" for i in range(n) if "3" in f"app {i:05}"]
+        lst.set_filter("3")
+        assert lst.rows_to_scan > 0  # painted first
+        shown = [lst.highlighted_key] + [lst._keys[lst._view[k]] for k in range(1, 20)]
+        assert shown == expect[:20]
+        await pilot.pause()
+        assert lst.rows_to_scan == 0 and lst.visible_keys() == expect and lst.row_count == len(expect)
+        # the cursor keeps its key even when it is deep in the list (the scan goes past it before painting)
+        deep = expect[len(expect) // 2]
+        lst.set_filter("")
+        await pilot.pause()
+        lst.cursor = lst.visible_keys().index(deep)
+        await pilot.pause()
+        lst.set_filter("3")
+        assert lst.highlighted_key == deep and lst.cursor == expect.index(deep)
+        # a narrower query and G both see the whole result, whether the scan has completed or not
+        lst.set_filter("")
+        await pilot.pause()
+        lst.set_filter("3")
+        lst.set_filter("33")
+        assert lst.visible_keys() == [k for k in expect if "33" in f"app {int(k[2:]):05}"]
+        lst.set_filter("3")
+        lst.action_last()
+        assert lst.highlighted_key == expect[-1]
+        lst.set_filter("3")
+        assert lst.row_count == len(expect)  # asking for the count completes the scan

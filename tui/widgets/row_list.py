@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class RowList(ScrollView, can_focus=True):
     RowList > .rowlist--dim { color: $text-muted; }
     """
 
+    PAINT_FIRST_FROM = 20_000  # rows to scan from which a filter paints the screen before scanning the rest
     cursor: reactive[int] = reactive(0, init=False, repaint=False)  # the watcher repaints only the two lines
 
     class Highlighted(Message):
@@ -129,6 +131,10 @@ class RowList(ScrollView, can_focus=True):
         self._cells: Callable[[Any], Sequence[str]] = _row_cells
         self._sort_value: Callable[[Any, int], Any] = _row_sort
         self._view: Sequence[int] = range(0)  # row indexes that pass the filter, increasing
+        # A filter over many rows paints first: `_view` then holds the matches of the rows scanned so far (enough for
+        # the screen) and `_scan` says what is left to scan once the screen is painted: (query, rows, next position).
+        self._scan: tuple[str, Sequence[int], int] | None = None
+        self._released: list[Sequence[int]] = []  # views replaced by the last keystroke, freed after the repaint
         self._index: dict[str, int] = {}
         self._last_key: object = self  # the key last announced with Highlighted (self: none yet)
         self._query = ""
@@ -141,7 +147,13 @@ class RowList(ScrollView, can_focus=True):
     @property
     def row_count(self) -> int:
         """Rows that pass the filter."""
+        self._complete()
         return len(self._view)
+
+    @property
+    def rows_to_scan(self) -> int:
+        """Rows a paint-first filter has not scanned yet (0 once the view is whole)."""
+        return 0 if self._scan is None else len(self._scan[1]) - self._scan[2]
 
     @property
     def total_count(self) -> int:
@@ -164,6 +176,7 @@ class RowList(ScrollView, can_focus=True):
 
     def visible_keys(self) -> list[str]:
         """Keys in display order (for tests and the command palette)."""
+        self._complete()
         return [self._keys[i] for i in self._view]
 
     def snapshot(self) -> tuple[dict[str, int], list[Any], list[str] | None]:
@@ -240,11 +253,22 @@ class RowList(ScrollView, can_focus=True):
 
     def _refilter(self, key: str | None, *, narrowing: bool = False) -> None:
         q = self._query
+        if narrowing:
+            self._complete()  # a narrower query scans the whole previous view
+        self._scan = None
+        old = self._view
         if not q:
             self._view = range(len(self._keys))
         else:
-            self._filter(q, narrowing)
-        self._set_row_count(len(self._view))
+            self._filter(q, narrowing, key)
+        if isinstance(old, list) and len(old) > 1000:
+            # Freeing tens of thousands of row numbers takes milliseconds: after the repaint, not before it.
+            self._released.append(old)
+            self.call_after_refresh(self._released.clear)
+        if self._scan is not None:  # the scrollbar keeps its size until the scan has counted the rows
+            self._set_row_count(max(len(self._view), self.virtual_size.height - 1))
+        else:
+            self._set_row_count(len(self._view))
         index = 0
         row = self._index.get(key) if key is not None else None
         if row is not None:
@@ -260,12 +284,44 @@ class RowList(ScrollView, can_focus=True):
             self._announce()
         self.refresh()
 
-    def _filter(self, q: str, narrowing: bool) -> None:
+    def _filter(self, q: str, narrowing: bool, key: str | None) -> None:
         search = self.search_keys()
-        if narrowing:
-            self._view = [i for i in self._view if q in search[i]]
-        else:
-            self._view = [i for i, text in enumerate(search) if q in text]
+        rows: Sequence[int] = self._view if narrowing else range(len(search))
+        if len(rows) < self.PAINT_FIRST_FROM or not self.is_mounted:
+            self._view = [i for i in rows if q in search[i]]
+            return
+        # Many rows to scan (about 4 ms for 70,000): scan only as far as the screen needs (past the highlighted row,
+        # then a screen of matches), paint, and scan the rest right after the repaint. The rows drawn are exactly
+        # the first ones of the whole result, so nothing shown changes when the scan completes; everything that needs
+        # the whole view (row count, moving past it, a narrower query, sorting) completes it first.
+        at = self._index.get(key, -1) if key is not None else -1
+        page = max(self.size.height, 1) + 1
+        view: list[int] = []
+        base: int | None = None
+        pos = 0
+        for pos, i in enumerate(rows, 1):
+            if base is None and i >= at:
+                base = len(view)
+            if q in search[i]:
+                view.append(i)
+                if base is not None and len(view) > base + page:
+                    break
+        self._view = view
+        if pos < len(rows):
+            self._scan = (q, rows, pos)
+            self.call_after_refresh(self._complete)
+
+    def _complete(self) -> None:
+        """Scan the rows a paint-first filter left (see `_filter`)."""
+        if self._scan is None:
+            return
+        q, rows, pos = self._scan
+        self._scan = None
+        search = self.search_keys()
+        view = self._view
+        assert isinstance(view, list)
+        view.extend(i for i in itertools.islice(rows, pos, None) if q in search[i])
+        self._set_row_count(len(view))
 
     def search_keys(self) -> list[str]:
         """Every row's search key in display order, made now if they were not given yet."""
@@ -330,6 +386,8 @@ class RowList(ScrollView, can_focus=True):
         return True
 
     def _move(self, to: int) -> None:
+        if self._scan is not None and to >= len(self._view) - 1:
+            self._complete()
         if self._view:
             self.cursor = max(0, min(to, len(self._view) - 1))
 
@@ -343,6 +401,7 @@ class RowList(ScrollView, can_focus=True):
         self._move(0)
 
     def action_last(self) -> None:
+        self._complete()
         self._move(len(self._view) - 1)
 
     def action_page_down(self) -> None:
@@ -390,6 +449,7 @@ class RowList(ScrollView, can_focus=True):
         return Strip([Segment(set_cell_size(self._line(self._cells(self._tags[row]), widths), width), style)])
 
     def on_resize(self, event: events.Resize) -> None:
+        self._complete()  # a taller list may show rows past what a paint-first filter scanned
         self._set_row_count(len(self._view))
 
     def rows_by_key(self) -> dict[str, Row]:
@@ -398,5 +458,6 @@ class RowList(ScrollView, can_focus=True):
 
     def describe(self, fn: Callable[[Row], str]) -> list[str]:
         """Apply a function to every visible row (used by tests)."""
+        self._complete()
         rows = self.rows_by_key()
         return [fn(rows[self._keys[i]]) for i in self._view]
