@@ -288,7 +288,10 @@ class RowList(ScrollView, can_focus=True):
         search = self.search_keys()
         rows: Sequence[int] = self._view if narrowing else range(len(search))
         if len(rows) < self.PAINT_FIRST_FROM or not self.is_mounted:
-            self._view = [i for i in rows if q in search[i]]
+            if narrowing:
+                self._view = [i for i in rows if q in search[i]]
+            else:
+                self._view = [i for i, text in enumerate(search) if q in text]  # no index lookup per row
             return
         # Many rows to scan (about 4 ms for 70,000): scan only as far as the screen needs (past the highlighted row,
         # then a screen of matches), paint, and scan the rest right after the repaint. The rows drawn are exactly
