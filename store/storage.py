@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from store import layout
 from store.errors import StoreError
+from store.records import gc_paused
 
 SCHEMA_VERSION = 1
 META_TABLE = "meta"
@@ -293,17 +294,12 @@ class StoreFile:
                 st = os.fstat(fh.fileno())
                 # One record per line (the layout appdeck writes): parse line by line, keeping every record whose
                 # line is unchanged since the last read. Any other layout: parse the whole file.
-                was_enabled = gc.isenabled()
-                gc.disable()  # many containers, none cyclic: collection passes would only cost time
                 try:
-                    lines = layout.read(fh, self._reuse, spans)
-                    gc.freeze()  # see parse()
+                    with _bulk_parse():
+                        lines = layout.read(fh, self._reuse, spans)
                 except layout.NotLines:
                     fh.seek(0)
                     raw = fh.read()
-                finally:
-                    if was_enabled:
-                        gc.enable()
         except PermissionError:
             raise StoreError(f"Cannot read the store {self.path}: permission denied.") from None
         except OSError as exc:
@@ -691,20 +687,24 @@ def parse(raw: bytes, path: Path, *, trusted: bool = False) -> Data:
     """
     if not raw.strip():
         raise StoreError(f"The store {path} is empty; appdeck will not overwrite it. Move it away or restore a backup.")
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the parse allocates many containers and none are cyclic: collection passes only cost time
     try:
-        data = orjson.loads(raw)
-        # Out of the collector's reach (O(1)): the records hold no cycles, and left in the youngest generation the
-        # first collection after the parse walked every one of them (170 ms at 100,000 apps). gc.freeze keeps also
-        # whatever else is alive now; cyclic garbage among it is never collected (a few KB a read at most).
-        gc.freeze()
+        with _bulk_parse():
+            data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise StoreError(f"The store {path} is not valid JSON ({exc}); appdeck will not overwrite it.") from None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return check_document(data, path, trusted=trusted)
+
+
+@contextlib.contextmanager
+def _bulk_parse() -> Iterator[None]:
+    """Around a parse (whole file or line by line): the garbage collector paused while it allocates (many
+    containers, none cyclic: collection passes would only cost time), and what it made moved out of the collector's
+    reach once it succeeds (gc.freeze, O(1)): left in the youngest generation, the first collection after the parse
+    walked every record (170 ms at 100,000 apps). gc.freeze keeps also whatever else is alive then; cyclic garbage
+    among it is never collected (a few KB a read at most)."""
+    with gc_paused():
+        yield
+        gc.freeze()
 
 
 def check_document(data: Any, path: Path, *, trusted: bool = False) -> Data:

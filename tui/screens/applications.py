@@ -5,26 +5,25 @@ from __future__ import annotations
 import os
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.screen import Screen
 from textual.style import Style
-from textual.widgets import Static
 
 from store.controller import AppEntry
 from store.errors import AppdeckError
 from store.text import safe
-from tui.screens.common import ListScreen, notify_error, top_bar
+from tui.screens.common import ListScreen, notify_error
 from tui.widgets.details_pane import DetailsPane
-from tui.widgets.filter_box import FilterBox
 from tui.widgets.row_list import Column, RowList, make_row
-from tui.widgets.key_footer import KeyFooter
-
 
 
 class ApplicationsScreen(ListScreen):
     """What the user can open: name, description and URL; Enter copies the URL, o opens it."""
+
+    VIEW = "applications"
+    FILTER_HINT = "name, description, URL"
+    COLUMNS = [Column("Name", 28), Column("Kind", 10), Column("URL")]
+    EMPTY_TEXT = "No applications are shared with you yet."
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch_view", "Views", tooltip="Developers / Applications", id="switch_view"),
@@ -37,20 +36,6 @@ class ApplicationsScreen(ListScreen):
     def __init__(self) -> None:
         super().__init__()
         self.entries: dict[str, AppEntry] = {}
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="topbar")
-        yield FilterBox(placeholder="filter: name, description, URL  (escape clears)", id="filter")
-        yield RowList([Column("Name", 28), Column("Kind", 10), Column("URL")],
-                      empty_text="No applications are shared with you yet.", id="main-list",
-                      on_highlight=self._highlighted)
-        yield DetailsPane(id="details")
-        yield KeyFooter()
-
-    def on_mount(self) -> None:
-        self.query_one("#topbar", Static).update(top_bar(self.deck, "applications"))
-        self.reload()
-        self.query_one(RowList).focus()
 
     def reload(self, *, keep: str | None = None, external: bool = False) -> None:
         """Re-read the entries through the controller."""
@@ -72,10 +57,6 @@ class ApplicationsScreen(ListScreen):
     def current(self) -> AppEntry | None:
         key = self.query_one(RowList).highlighted_key
         return self.entries.get(key) if key else None
-
-    def _highlighted(self, key: str | None) -> None:
-        """The list's cursor is on another app (called by the list at once, not by message)."""
-        self.show_details()
 
     def on_row_list_selected(self, event: RowList.Selected) -> None:
         self.action_copy_url()

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from store.errors import AppdeckError
 from store.text import safe
+from tui.widgets.details_pane import DetailsPane
+from tui.widgets.filter_box import FilterBox
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.row_list import Column, RowList
 
 if TYPE_CHECKING:
     from tui.app import AppdeckApp
-    from tui.widgets.row_list import RowList
 
 
 def short_time(stamp: str) -> str:
@@ -60,11 +64,32 @@ def settle_memory() -> None:
 
 
 class ListScreen(DeckMixin, Screen[None]):
-    """What both views share: `/` opens the filter, escape clears it, tab switches the view."""
+    """What both views share: the top bar, the filter box, the list, the details pane and the footer; `/` opens
+    the filter, escape clears it, tab switches the view. A view says which it is, what its filter searches, its
+    columns and its empty text, and provides `reload` and `show_details`."""
+
+    VIEW: ClassVar[str] = ""  # "developers" or "applications": marked in the top bar
+    FILTER_HINT: ClassVar[str] = ""
+    COLUMNS: ClassVar[list[Column]] = []
+    EMPTY_TEXT: ClassVar[str] = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        yield FilterBox(placeholder=f"filter: {self.FILTER_HINT}  (escape clears)", id="filter")
+        yield RowList(self.COLUMNS, empty_text=self.EMPTY_TEXT, id="main-list", on_highlight=self._highlighted)
+        yield DetailsPane(id="details")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#topbar", Static).update(top_bar(self.deck, self.VIEW))
+        self.reload()  # type: ignore[attr-defined]
+        self.row_list().focus()
+
+    def _highlighted(self, key: str | None) -> None:
+        """The list's cursor is on another row (called by the list at once, not by message)."""
+        self.show_details()  # type: ignore[attr-defined]
 
     def row_list(self) -> RowList:
-        from tui.widgets.row_list import RowList
-
         return self.query_one(RowList)
 
     def action_switch_view(self) -> None:

@@ -6,20 +6,16 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Static
 
 from store.errors import AppdeckError
 from store.records import AppRecord, gc_paused
 from store.text import safe
-from tui.screens.common import ListScreen, notify_error, settle_memory, short_time, top_bar
+from tui.screens.common import ListScreen, notify_error, settle_memory, short_time
 from tui.widgets.details_pane import DetailsPane
-from tui.widgets.filter_box import FilterBox
 from tui.widgets.row_list import Column, RowList, search_key
-from tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from store.controller import Controller
@@ -65,6 +61,11 @@ def _sort_value_of(app: AppRecord, column: int) -> Any:
 class DevelopersScreen(ListScreen):
     """Built applications: list, filter, details, and the owner's actions."""
 
+    VIEW = "developers"
+    FILTER_HINT = "name, description, URL, owner, client ID"
+    COLUMNS = [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)]
+    EMPTY_TEXT = "No built applications yet. Press n to create the first one."
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch_view", "Views", tooltip="Developers / Applications", id="switch_view"),
         Binding("slash", "filter", "Filter", tooltip="Filter by name, description, URL, owner or client ID", id="filter"),
@@ -91,23 +92,6 @@ class DevelopersScreen(ListScreen):
         self._sort_col = -1
         self._warm = warm  # the apps and search keys the opening worker prepared
         self._allowed_shown: set[str] | None = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="topbar")
-        yield FilterBox(placeholder="filter: name, description, URL, owner, client ID  (escape clears)", id="filter")
-        yield RowList(
-            [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)],
-            empty_text="No built applications yet. Press n to create the first one.",
-            id="main-list",
-            on_highlight=self._highlighted,
-        )
-        yield DetailsPane(id="details")
-        yield KeyFooter()
-
-    def on_mount(self) -> None:
-        self.query_one("#topbar", Static).update(top_bar(self.deck, "developers"))
-        self.reload()
-        self.query_one(RowList).focus()
 
     # -- data --------------------------------------------------------------------------------------
 
