@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["store", "store.errors", "store.text", "store.models", "store.storage", "store.controller", "store.urls", "store.demo", "tui.cli"]
 
 

@@ -28,7 +28,7 @@ from store.errors import StoreError
 from store.storage import StoreFile, _copy_on_write_table, _MemoryStorage
 from test_layout import check_spans, document, record, scalar
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["meta", "users", "groups", "apps", "registered", "audit", "extra", "z"]
 SPA = {"name": "Portal", "app_url": "https://portal.example.com"}
 

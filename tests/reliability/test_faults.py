@@ -29,7 +29,7 @@ from tui.cli import run
 from tui.screens.app_form import AppFormScreen
 from tui_helpers import SIZE, demo_path, make_app, tui_config  # noqa: F401  (fixtures)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPA = {"name": "Portal", "app_url": "https://portal.example.com"}
 
 

@@ -20,7 +20,7 @@ from conftest import run_cli
 from store.controller import Controller
 from store.storage import SCHEMA_VERSION
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")  # C0 except \t \n, DEL, C1 (UTF-8)
 ME = pwd.getpwuid(os.getuid()).pw_name
 

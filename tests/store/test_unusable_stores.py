@@ -1,7 +1,7 @@
 """Issue 4 item 4: stores appdeck cannot use. Each is refused clearly (CLI exit 7 with one line naming the file,
 the TUI says so), none is overwritten (bytes and mtime unchanged) and no data is lost.
 
-What tests/test_storage.py and tests/test_cli.py already prove (bad contents refused by the API and the CLI
+What tests/store/test_storage.py and tests/cli/test_cli.py already prove (bad contents refused by the API and the CLI
 subprocess, a held lock gives "busy") is not repeated; this file adds the TUI's side, `store verify`, the backup
 left alone, the read-only and unreadable cases, and a lock held by a stuck process with APPDECK_LOCK_TIMEOUT=1.
 
@@ -41,7 +41,7 @@ from tui.screens.app_form import AppFormScreen
 from tui.screens.developers import DevelopersScreen
 from tui_helpers import SIZE, record_notifications, screen_text, tui_config  # noqa: F401  (autouse fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPA = {"name": "Portal", "app_url": "https://portal.example.com"}
 CREATE = ("apps", "create", "--name", "x", "--app-url", "https://x.example.com")
 IS_ROOT = os.geteuid() == 0

@@ -1,6 +1,6 @@
 """SVG snapshots of the main screens at 80x24 and 120x40, from a demo store with fixed ids, times and secrets.
 
-Regenerate after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`, and look at the SVGs.
+Regenerate after an intended change with `pytest tests/snapshots/test_tui_snapshots.py --snapshot-update`, and look at the SVGs.
 """
 
 from __future__ import annotations
