@@ -1,17 +1,24 @@
-"""The one entry point every front end calls: roles, ownership, visibility, versions and the audit trail."""
+"""The one entry point every front end calls: one method per user intent, for one acting user on one store.
+
+A change goes controller -> policy (may this user do this?) -> repository (one transaction) -> storage (lock,
+fresh read, atomic write) -> layout (the bytes). Every check that depends on who the acting user is or on the
+object's state is made inside the transaction, on the data being changed (spec section 8). Front ends ask what is
+allowed (`capabilities`, `views`, `settings_tabs`, `can_create`, `check_app_action`, `m2m_clearing`,
+`inheritor_needed`) and resolve targets (`get_app`, `get_user`, `get_group`, `get_registered`) without changing
+anything, then call the intent.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from store import records, urls
+from store import policy, urls
 from store.errors import (
     ConflictError,
     FieldError,
@@ -20,51 +27,41 @@ from store.errors import (
     StoreError,
     ValidationError,
 )
-from store.records import SCHEMA_VERSION, AppRecord, AuditRecord, RegisteredRecord, gc_paused
-from store.resolve import default_store_path, process_login, resolve_store, resolve_user  # noqa: F401 - re-exported
-from store.storage import StoreFile, _MemoryStorage
+from store.records import AppRecord, AuditRecord, GroupView, RegisteredRecord, UserView, gc_paused
+from store.repository import Repository, Transaction, new_id, now
+from store.resolve import process_login
+from store.storage import StoreFile
+from store.text import LOGIN_RULE, valid_login
+from store.vocabulary import (
+    ADMIN,
+    ADVANCED_FIELDS,
+    APP_INPUT_FIELDS,
+    APP_TYPE_LABELS,
+    CHECK_KINDS,
+    CHECK_LISTS,
+    DEFAULT_APP_TYPE,
+    DEFAULT_ROLE,
+    DEFAULT_RWA_TOKEN_AUTH,
+    GROUPS_SHARING,
+    LIST_FIELDS,
+    PRIVATE_SHARING,
+    REGISTERED_INPUT_FIELDS,
+    ROLES,
+    RWA,
+    RWA_WARNING,
+    SCHEMA_VERSION,
+    SHARING,
+    AppAction,
+    SettingsTab,
+    UrlField,
+    View,
+)
 
 if TYPE_CHECKING:
-    from tinydb import TinyDB
+    from store.models import AppInput, RegisteredInput
 
-
-class _LazyModels:
-    """`store.models` (pydantic) loads on the first write or validation, never on a read."""
-
-    def __getattr__(self, name: str) -> Any:
-        import store.models
-
-        return getattr(store.models, name)
-
-
-models: Any = _LazyModels()
-
-View = Literal["developers", "applications"]
-CheckKind = Literal["callback", "logout", "web_origin", "cors"]
-CHECK_LISTS: dict[str, str] = {
-    "callback": "callback_urls",
-    "logout": "logout_urls",
-    "web_origin": "web_origins",
-    "cors": "cors_origins",
-}
-APP_ACTIONS = ("edit", "share", "delete", "rotate_secret", "reveal_secret")
 _ALNUM = string.ascii_letters + string.digits
-# Fields a person edits; everything else on an app is a system field.
-# The fields of models.AppInput and models.RegisteredInput (a test checks they agree), spelled out so that
-# importing the controller does not import pydantic.
-APP_INPUT_FIELDS = (
-    "name", "description", "app_url", "thumbnail_url", "sharing", "groups", "advanced", "app_type", "token_auth",
-    "login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins",
-)
-ADVANCED_FIELDS = ("app_type", "token_auth", *records.URL_FIELDS)
-REGISTERED_INPUT_FIELDS = ("name", "description", "url", "thumbnail_url", "sharing", "groups", "pinned")
-
-
-def now() -> str:
-    """The current time as an ISO 8601 UTC string, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
+Rec = Mapping[str, Any]
 
 
 def new_client_id() -> str:
@@ -75,10 +72,6 @@ def new_client_id() -> str:
 def new_client_secret() -> str:
     """64 characters of the URL-safe base64 alphabet."""
     return secrets.token_urlsafe(48)
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(6)}"
 
 
 @dataclass(frozen=True)
@@ -101,24 +94,46 @@ class AppEntry:
     pinned: bool
 
 
-def _app(rec: dict[str, Any], *, secret_visible: bool = True) -> AppRecord:
-    """A stored record viewed as an app, without copying or re-validating it (it was validated on write)."""
-    return AppRecord(rec, secret_visible=secret_visible)
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _raw(db: TinyDB, table: str) -> dict[str, dict[str, Any]]:
-    """A table's stored records inside a transaction, without TinyDB's per-document copies (10,000 apps)."""
-    return db.storage.read().get(table, {})  # type: ignore[no-any-return]
+# -- resolving references: the same rule for a read (a front end asking) and inside a transaction ------------------
 
 
-def _records(db: TinyDB) -> _MemoryStorage:
-    """The transaction's one-record-at-a-time interface (find/insert/put/remove), which spares the app and audit
-    tables TinyDB's whole-table conversions: 100,000 apps cost it about 70 ms per change."""
-    return db.storage  # type: ignore[no-any-return]
+def _resolve_group(groups: Iterable[tuple[str, Rec]], ref: str) -> tuple[str, Rec]:
+    """A group by id, else by name (case-insensitive; names never look like ids, so this is unambiguous)."""
+    items = list(groups)
+    for key, g in items:
+        if g.get("id") == ref:
+            return key, g
+    for key, g in items:
+        if str(g.get("name", "")).lower() == ref.lower():
+            return key, g
+    raise NotFoundError(f'No group "{ref}".')
 
 
-def _registered(rec: dict[str, Any]) -> RegisteredRecord:
-    return RegisteredRecord(rec)
+def _resolve_registered(regs: Iterable[tuple[str, Rec]], ref: str) -> tuple[str, Rec]:
+    """A registered app by id, else by a name (case-insensitive) that only one of them has."""
+    items = list(regs)
+    for key, r in items:
+        if r.get("id") == ref:
+            return key, r
+    named = [(k, r) for k, r in items if str(r.get("name", "")).lower() == ref.lower()]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ValidationError(FieldError(
+            "registered", f'{len(named)} registered applications are named "{ref}"; use the id: '
+            + ", ".join(str(r.get("id")) for _, r in named)))
+    raise NotFoundError(f'No registered application "{ref}".')
+
+
+def _resolve_user(users: Iterable[tuple[str, Rec]], login: str) -> tuple[str, Rec]:
+    for key, u in users:
+        if u.get("login") == login:
+            return key, u
+    raise NotFoundError(f'No user "{login}" in the organization.')
 
 
 class Controller:
@@ -126,10 +141,14 @@ class Controller:
 
     def __init__(self, store: StoreFile | str | os.PathLike[str], user: str | None = None, *, readonly: bool = False) -> None:
         self.store = store if isinstance(store, StoreFile) else StoreFile(store)
+        self.repo = Repository(self.store)
         self.user = user or process_login()
         self.readonly = readonly
         self.created_store = False
         self._listed: tuple[tuple[Any, ...], list[AppRecord]] | None = None
+        if not valid_login(self.user):
+            # The same rule wherever the name came from (--user, APPDECK_USER, the uid), store or no store.
+            raise ValidationError(FieldError("user", f"{self.user!r} is not a valid user name: {LOGIN_RULE}."))
         if not self.store.exists():
             if readonly:
                 raise StoreError(f"The store {self.store.path} does not exist, and read-only mode cannot create it.")
@@ -145,20 +164,18 @@ class Controller:
 
     def _bootstrap(self) -> None:
         """Create the store on first use, with the acting user as its first admin."""
-        if not models.LOGIN_RE.match(self.user):
-            raise ValidationError(FieldError("user", f'"{self.user}" is not a valid user name.'))
-        with self.store.transaction() as db:
-            if db.table("meta").get(doc_id=1) is not None:
+        with self.repo.transaction(self.user) as tx:
+            if tx.get("meta", "1") is not None:
                 return  # another process created it while we waited for the lock
-            stamp = now()
-            db.table("meta").insert({"schema_version": SCHEMA_VERSION, "organization": "My organization", "created_at": stamp})
-            db.table("users").insert({"login": self.user, "display_name": self.user, "role": "admin", "created_at": stamp})
-            self._audit(db, "create", "organization", "1", "My organization", fields=["organization"])
-            self._audit(db, "add", "user", self.user, self.user, fields=["role"], detail="first admin")
+            tx.insert("meta", {"schema_version": SCHEMA_VERSION, "organization": "My organization", "created_at": tx.stamp})
+            tx.actor_id = new_id("usr")
+            tx.insert("users", {"login": self.user, "display_name": self.user, "role": ADMIN, "id": tx.actor_id})
+            tx.audit("create", "organization", "1", "My organization", fields=["organization"])
+            tx.audit("add", "user", self.user, self.user, fields=["role"], detail="first admin")
         self.created_store = True
 
     def _data(self) -> dict[str, dict[str, dict[str, Any]]]:
-        return self.store.read()
+        return self.repo.snapshot()
 
     def _meta(self) -> dict[str, Any]:
         return self._data().get("meta", {}).get("1", {})
@@ -173,33 +190,24 @@ class Controller:
         if self.readonly:
             raise PermissionDeniedError("appdeck is read-only in this session; nothing was changed.")
 
-    def _audit(
-        self,
-        db: TinyDB,
-        action: str,
-        object_type: str,
-        object_id: str,
-        object_name: str,
-        *,
-        fields: list[str] | None = None,
-        app_owner: str | None = None,
-        detail: str = "",
-    ) -> None:
-        """Append an audit entry; field names only, never values (so never a secret)."""
-        _records(db).insert(
-            "audit",
-            {
-                "at": now(),
-                "actor": self.user,
-                "action": action,
-                "object_type": object_type,
-                "object_id": object_id,
-                "object_name": object_name,
-                "app_owner": app_owner,
-                "fields": sorted(fields or []),
-                "detail": detail,
-            }
-        )
+    @contextlib.contextmanager
+    def _change(self, may: Callable[[str], bool] | None = None, refusal: str = "") -> Iterator[Transaction]:
+        """A transaction for the acting user. Inside the lock, on the fresh data: still a member, and (when `may`
+        is given) still holding a role that may do this. So a user demoted or removed while this change waited for
+        the lock is refused, not obeyed."""
+        self._writable()
+        with self.repo.transaction(self.user) as tx:
+            found = tx.find("users", "login", self.user)
+            if found is None:
+                raise PermissionDeniedError(f'"{self.user}" is no longer a member of the organization; nothing was changed.')
+            me = found[1]
+            if may is not None and not may(str(me.get("role"))):
+                raise PermissionDeniedError(refusal)
+            tx.actor_id = policy.user_id(me)
+            yield tx
+
+    def _admin_change(self) -> contextlib.AbstractContextManager[Transaction]:
+        return self._change(policy.may_administer, "Only admins manage users, groups, registered applications and the organization.")
 
     # -- who am I -----------------------------------------------------------------------------------
 
@@ -233,34 +241,45 @@ class Controller:
             "readonly": self.readonly,
         }
 
+    # -- what the acting user may do (front ends ask these; the intents check again) ---------------------
+
+    def views(self) -> tuple[View, ...]:
+        """The views the acting user has, the one to open first: viewers have no Developers view."""
+        return policy.views(self.role)
+
+    def settings_tabs(self) -> tuple[SettingsTab, ...]:
+        """The Settings tabs the acting user has (none: no Settings)."""
+        return policy.settings_tabs(self.role)
+
+    def can_create(self) -> bool:
+        """Editors and admins create built applications (not in a read-only session)."""
+        return not self.readonly and policy.may_create_apps(self.role)
+
+    def can_administer(self) -> bool:
+        """Admins change users, groups, registered apps and the organization (not in a read-only session)."""
+        return not self.readonly and policy.may_administer(self.role)
+
+    def capabilities(self, app: AppRecord) -> frozenset[AppAction]:
+        """The app actions the acting user may take (for hiding or dimming keys); the intents check again."""
+        return policy.app_actions(app, self.user, self.role, readonly=self.readonly)
+
+    def check_app_action(self, app: AppRecord, action: AppAction) -> None:
+        """Raise the refusal a front end shows before asking to confirm `action` on `app`; None when allowed."""
+        if action not in self.capabilities(app):
+            raise PermissionDeniedError(policy.refusal(action, app.name, app.owner, readonly=self.readonly, role=self.role))
+
+    def check_admin(self) -> None:
+        """Raise the refusal a front end shows before asking to confirm an admin action."""
+        self._writable()
+        if not policy.may_administer(self.role):
+            raise PermissionDeniedError("Only admins manage users, groups, registered applications and the organization.")
+
     # -- visibility ---------------------------------------------------------------------------------
-
-    def _visible(self, rec: dict[str, Any], view: View, role: str, mine: set[str]) -> bool:
-        """Spec section 5 for one record (see `_visibility`)."""
-        return self._visibility(view, role, mine)(rec)
-
-    def _visibility(self, view: View, role: str, mine: set[str]) -> Callable[[dict[str, Any]], bool]:
-        """Spec section 5 as a test of one stored record: the owner always; private never; organization and groups
-        by view and role. One closure per listing, so a list of 100,000 apps pays one small call per record."""
-        me = self.user
-        shared = not (view == "developers" and role == "viewer")
-
-        def visible(rec: dict[str, Any]) -> bool:
-            if rec.get("owner") == me:
-                return True
-            if not shared:
-                return False
-            sharing = rec.get("sharing")
-            if sharing == "organization":
-                return True
-            return sharing == "groups" and not mine.isdisjoint(rec.get("groups", ()))
-
-        return visible
 
     def list_apps(self, view: View = "developers") -> list[AppRecord]:
         """The built apps the acting user may see in a view, sorted by name."""
         role = self.role
-        if view == "developers" and role == "viewer":
+        if view not in policy.views(role):
             raise PermissionDeniedError("Viewers have no Developers view; use the Applications view.")
         mine = self.my_groups()
         key = (self.store.generation, view, role, frozenset(mine))
@@ -268,7 +287,7 @@ class Controller:
             return list(self._listed[1])  # same file, same user: the list a refresh asks for again
         me = self.user
         with gc_paused():
-            recs = list(filter(self._visibility(view, role, mine), self._data().get("apps", {}).values()))
+            recs = list(filter(policy.app_visibility(view, role, me, mine), self._data().get("apps", {}).values()))
             recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
             apps = [AppRecord(r, secret_visible=r.get("owner") == me) for r in recs]
         self._listed = (key, apps)
@@ -278,29 +297,20 @@ class Controller:
         """The Applications view: built and registered apps the user may see, pinned first."""
         role = self.role
         mine = self.my_groups()
+        built = policy.app_visibility("applications", role, self.user, mine)
         entries = [
             AppEntry("built", r["id"], r.get("name", ""), r.get("description", ""), r.get("app_url", ""), False)
             for r in self._data().get("apps", {}).values()
-            if self._visible(r, "applications", role, mine)
+            if built(r)
         ]
-        for r in self._data().get("registered", {}).values():
-            sharing = r.get("sharing")
-            if (
-                sharing == "organization"
-                or (sharing == "groups" and mine.intersection(r.get("groups", ())))
-                or (sharing == "private" and role == "admin")
-            ):
-                entries.append(
-                    AppEntry("registered", r["id"], r.get("name", ""), r.get("description", ""), r.get("url", ""), bool(r.get("pinned")))
-                )
+        registered = policy.registered_visibility(role, mine)
+        entries += [
+            AppEntry("registered", r["id"], r.get("name", ""), r.get("description", ""), r.get("url", ""), bool(r.get("pinned")))
+            for r in self._data().get("registered", {}).values()
+            if registered(r)
+        ]
         entries.sort(key=lambda e: (not e.pinned, e.name.lower(), e.id))
         return entries
-
-    def _find_rec(self, app_id: str) -> tuple[int, dict[str, Any]] | None:
-        for doc_id, rec in self._data().get("apps", {}).items():
-            if rec.get("id") == app_id:
-                return int(doc_id), rec
-        return None
 
     def get_app(self, ref: str, view: View = "developers") -> AppRecord:
         """Resolve an id, a client ID, or a name unique among the apps the user can see."""
@@ -317,16 +327,6 @@ class Controller:
             )
         raise NotFoundError(f'No application "{ref}" that you can see.')
 
-    def permissions(self, app: AppRecord) -> set[str]:
-        """The app actions the acting user may take (for hiding or dimming keys); the methods check again."""
-        if self.readonly or app.owner != self.user or self.role == "viewer":
-            return set()
-        return set(APP_ACTIONS)
-
-    def can_create(self) -> bool:
-        """Editors and admins create built applications."""
-        return not self.readonly and self.role in ("admin", "editor")
-
     def draft_problems(self, data: dict[str, Any]) -> list[FieldError]:
         """Every rule a draft breaks right now (the form shows them while the user types); [] when it would save."""
         try:
@@ -335,19 +335,39 @@ class Controller:
             return exc.errors
         return []
 
-    def preview_effective(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The effective URLs a draft would have if saved as typed (for the form's live preview)."""
+    def preview_effective(self, data: dict[str, Any]) -> policy.EffectiveUrls:
+        """The effective URLs a draft would have if saved as typed (the form's live preview): only entries that pass
+        their list's rules count, so an invalid entry is never shown as allowed."""
         draft = dict(data)
-        for f in records.LIST_FIELDS:
-            draft[f] = urls.split_url_list(draft.get(f))
-        return records.effective_urls(draft)
+        for f in LIST_FIELDS:
+            draft[f] = [c for e in urls.split_url_list(draft.get(f)) for c in self._valid_entries(f, e)]
+        login, problems = urls.validate_login_url("login_url", draft.get("login_url"))
+        draft["login_url"] = None if problems else login
+        app_url, problems = urls.validate_app_url("app_url", "App URL", draft.get("app_url"), required=True)
+        draft["app_url"] = None if problems else app_url
+        return policy.effective_urls(draft)
+
+    @staticmethod
+    def _valid_entries(field: str, entry: str) -> list[str]:
+        cleaned, problems = urls.validate_url_list(field, [entry])
+        return [] if problems else cleaned
+
+    def m2m_clearing(self, data: Mapping[str, Any]) -> dict[UrlField, int]:
+        """For a draft or an app about to become Machine to Machine: per URL field it holds, how many entries the
+        switch clears (the front end names them and asks before a save with `clear_urls`)."""
+        if policy.has_urls(policy.effective_type(data)):
+            return {}
+        return policy.m2m_clearing({"login_url": data.get("login_url"), **{f: urls.split_url_list(data.get(f)) for f in LIST_FIELDS}})
 
     def details(self, app: AppRecord, *, reveal_secret: bool = False) -> dict[str, Any]:
         """Everything about an app as plain data; the secret only when the owner asked to reveal it."""
         out = app.model_dump(exclude={"client_secret"})
-        out["type_label"] = records.APP_TYPE_LABELS[app.app_type if app.advanced else "spa"]
-        out["effective"] = records.effective_urls(app)
-        out["token_auth_effective"] = records.effective_token_auth(app.app_type if app.advanced else "spa", app.token_auth)
+        kind = app.kind
+        out["type"] = kind
+        out["type_label"] = APP_TYPE_LABELS[kind]
+        out["effective"] = policy.effective_urls(app)
+        out["token_auth_effective"] = policy.effective_token_auth(kind, app.token_auth)
+        out["has_urls"] = policy.has_urls(kind)
         groups = self._groups_by_id()
         out["group_names"] = [groups.get(g, {}).get("name", g) for g in app.groups]
         if reveal_secret:
@@ -356,15 +376,10 @@ class Controller:
 
     # -- built applications -------------------------------------------------------------------------
 
-    def _require_creator(self) -> None:
-        self._writable()
-        if self.role not in ("admin", "editor"):
-            raise PermissionDeniedError("Only editors and admins create built applications; you are a viewer.")
-
-    def _check_groups(self, group_ids: list[str]) -> list[str]:
+    def _check_groups(self, group_ids: list[str], groups: Iterable[Rec] | None = None) -> list[str]:
         """Map group names or ids to existing group ids; unknown ones are a validation error."""
-        by_id = self._groups_by_id()
-        by_name = {g["name"].lower(): gid for gid, g in by_id.items()}
+        by_id = {g["id"]: g for g in groups} if groups is not None else self._groups_by_id()
+        by_name = {str(g["name"]).lower(): gid for gid, g in by_id.items()}
         out, unknown = [], []
         for g in group_ids:
             gid = g if g in by_id else by_name.get(g.lower())
@@ -376,418 +391,447 @@ class Controller:
             raise ValidationError(FieldError("groups", "No such group: " + ", ".join(f'"{u}"' for u in unknown) + "."))
         return out
 
-    def validate_app(self, data: dict[str, Any]) -> models.AppInput:
+    def validate_app(self, data: dict[str, Any]) -> AppInput:
         """Validate a full draft (as the form or CLI would save it) and resolve its groups."""
+        from store import models  # pydantic loads on the first write or validation, never on a read
+
         draft = models.validate_app_input(data)
         if draft.groups:
             draft.groups = self._check_groups(draft.groups)
         if not draft.advanced:
-            draft.app_type = "spa"
-        if draft.app_type == "rwa" and draft.token_auth is None:
-            draft.token_auth = "client_secret_post"  # store the default, so a form showing it saves no change
+            draft.app_type = DEFAULT_APP_TYPE
+        if draft.app_type == RWA and draft.token_auth is None:
+            draft.token_auth = DEFAULT_RWA_TOKEN_AUTH  # store the default, so a form showing it saves no change
         return draft
 
-    def create_app(self, data: dict[str, Any]) -> Saved:
-        """Create a built application owned by the acting user, with a new client ID and secret."""
-        self._require_creator()
+    def _groups_still_there(self, tx: Transaction, group_ids: list[str]) -> None:
+        known = {g.get("id") for g in tx.records("groups")}
+        if any(g not in known for g in group_ids):
+            raise ValidationError(FieldError("groups", "A chosen group was deleted meanwhile; choose the groups again."))
+
+    def create_app(self, data: dict[str, Any], *, clear_urls: bool = False) -> Saved:
+        """Create a built application owned by the acting user, with a new client ID and secret. `clear_urls`:
+        a Machine to Machine draft drops the URL fields it holds (the front end asked the user first)."""
+        self._writable()
+        if not policy.may_create_apps(self.role):
+            raise PermissionDeniedError("Only editors and admins create built applications; you are a viewer.")
+        if clear_urls and not policy.has_urls(policy.effective_type(data)):
+            data = {**data, **policy.cleared_urls()}
         draft = self.validate_app(data)
-        warnings = [records.RWA_WARNING] if draft.app_type == "rwa" else []
-        with self.store.transaction() as db:
-            self._recheck_in_lock(db, draft.groups)
-            tx = _records(db)
+        warnings = [RWA_WARNING] if draft.app_type == RWA else []
+        with self._change(policy.may_create_apps, "Only editors and admins create built applications.") as tx:
+            self._groups_still_there(tx, draft.groups)
             client_id = new_client_id()
             while tx.find("apps", "client_id", client_id) is not None:
                 client_id = new_client_id()
-            stamp = now()
             rec = {
-                "id": _new_id("app"),
+                "id": new_id("app"),
                 **draft.model_dump(),
                 "owner": self.user,
                 "client_id": client_id,
                 "client_secret": new_client_secret(),
-                "created_at": stamp,
-                "updated_at": stamp,
-                "updated_by": self.user,
-                "version": 1,
             }
-            tx.insert("apps", dict(rec))
-            self._audit(db, "create", "app", rec["id"], rec["name"], fields=list(draft.model_fields_set | {"name", "app_url"}), app_owner=self.user)
-        return Saved(_app(rec), warnings)
+            key = tx.insert("apps", rec)
+            stored = tx.get("apps", key)
+            assert stored is not None
+            tx.audit("create", "app", rec["id"], rec["name"], fields=list(draft.model_fields_set | {"name", "app_url"}),
+                     app_owner=self.user, app_owner_id=tx.actor_id)
+        return Saved(AppRecord(dict(stored)), warnings)
 
-    def _recheck_in_lock(self, db: TinyDB, group_ids: list[str]) -> None:
-        """Checks made before the lock, made again on the fresh data: the role, and that the groups still exist."""
-        me = next((u for u in _raw(db, "users").values() if u.get("login") == self.user), None)
-        if me is None or me.get("role") not in ("admin", "editor"):
-            raise PermissionDeniedError("Only editors and admins create or change built applications.")
-        known = {g.get("id") for g in _raw(db, "groups").values()}
-        gone = [g for g in group_ids if g not in known]
-        if gone:
-            raise ValidationError(FieldError("groups", "A chosen group was deleted meanwhile; choose the groups again."))
-
-    def _owned_rec(self, db: TinyDB, app_id: str, action: str, expected_version: int | None) -> tuple[int, dict[str, Any]]:
-        """Inside a transaction: the fresh record, after the visibility, ownership and version checks."""
-        self._writable()
-        role = self.role
-        mine = self.my_groups()
-        key = _records(db).find("apps", "id", app_id)
-        if key is not None:
-            doc_id, rec = int(key), dict(_raw(db, "apps")[key])
-        else:
+    def _owned(self, tx: Transaction, app_id: str, action: AppAction, expected_version: int | None) -> tuple[str, Rec]:
+        """Inside a transaction: the fresh record, after the visibility, role, ownership and version checks."""
+        found = tx.find("apps", "id", app_id)
+        if found is None:
             raise NotFoundError(f'No application "{app_id}" that you can see (it may have been deleted).')
-        if rec.get("owner") != self.user:
-            if not self._visible(rec, "developers", role, mine):
+        key, rec = found
+        me = tx.find("users", "login", self.user)
+        role = str(me[1].get("role")) if me else DEFAULT_ROLE
+        mine = {str(g.get("id")) for g in tx.records("groups") if self.user in g.get("members", [])}
+        if action not in policy.app_actions(rec, self.user, role, readonly=self.readonly):
+            if not policy.app_visibility("developers", role, self.user, mine)(rec):
                 raise NotFoundError(f'No application "{app_id}" that you can see.')
-            raise PermissionDeniedError(
-                f'Only the owner of "{rec.get("name")}" ({rec.get("owner")}) can {action.replace("_", " ")} it.'
-            )
-        if role == "viewer":
-            raise PermissionDeniedError("Viewers own nothing and cannot change built applications.")
+            raise PermissionDeniedError(policy.refusal(action, str(rec.get("name")), str(rec.get("owner")),
+                                                       readonly=self.readonly, role=role))
         if expected_version is not None and rec.get("version") != expected_version:
             raise ConflictError(
                 f'"{rec.get("name")}" changed since you opened it: {rec.get("updated_by") or "someone"} saved version '
                 f'{rec.get("version")} at {rec.get("updated_at")}. Your changes were not saved; reload to see theirs.'
             )
-        return doc_id, rec
+        return key, rec
 
-    def update_app(self, app_id: str, changes: dict[str, Any], *, expected_version: int | None = None) -> Saved:
-        """Change some fields of an owned app; a stale expected_version is refused as a conflict."""
+    def update_app(self, app_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
+                   clear_urls: bool = False) -> Saved:
+        """Change some fields of an owned app; a stale expected_version is refused as a conflict. Switching an app
+        that holds URLs to Machine to Machine is refused naming them, unless `clear_urls` clears them too."""
+        return self._update(app_id, changes, "edit", expected_version, clear_urls)
+
+    def _update(self, app_id: str, changes: dict[str, Any], action: AppAction, expected_version: int | None,
+                clear_urls: bool = False) -> Saved:
         unknown = set(changes) - set(APP_INPUT_FIELDS)
         if unknown:
             raise ValidationError([FieldError(f, f"{f} cannot be changed.") for f in sorted(unknown)])
-        with self.store.transaction() as db:
-            doc_id, rec = self._owned_rec(db, app_id, "edit", expected_version)
-            merged = {k: rec.get(k) for k in APP_INPUT_FIELDS}
-            merged.update(changes)
-            if changes.get("advanced") is False:
-                # Turning advanced settings off drops them, unless this same change also sets one (an error below).
-                for f in ADVANCED_FIELDS:
-                    if f not in changes:
-                        merged[f] = [] if f in records.LIST_FIELDS else ("spa" if f == "app_type" else None)
-            if "app_type" in changes and changes["app_type"] != "rwa" and "token_auth" not in changes:
-                merged["token_auth"] = None  # the method belongs to Regular Web Apps only
-            if "sharing" in changes and changes["sharing"] != "groups" and "groups" not in changes:
-                merged["groups"] = []
+        with self._change() as tx:
+            key, rec = self._owned(tx, app_id, action, expected_version)
+            merged = self._merge(rec, changes)
+            if clear_urls and not policy.has_urls(policy.effective_type(merged)):
+                merged.update(policy.cleared_urls())
             draft = self.validate_app({k: v for k, v in merged.items() if v is not None})
-            self._recheck_in_lock(db, draft.groups)
+            self._groups_still_there(tx, draft.groups)
             new = draft.model_dump()
             changed = [k for k in APP_INPUT_FIELDS if new.get(k) != rec.get(k)]
-            warnings = (
-                [records.RWA_WARNING] if draft.app_type == "rwa" and "app_type" in changed else []
-            )
+            warnings = [RWA_WARNING] if draft.app_type == RWA and "app_type" in changed else []
             if not changed:
-                return Saved(_app(rec), warnings)
-            rec.update(new)
-            rec.update(updated_at=now(), updated_by=self.user, version=int(rec.get("version", 1)) + 1)
-            _records(db).put("apps", doc_id, dict(rec))
-            self._audit(db, "update", "app", rec["id"], rec["name"], fields=changed, app_owner=self.user)
-        return Saved(_app(rec), warnings)
+                return Saved(AppRecord(dict(rec)), warnings)
+            out = tx.update("apps", key, new)
+            tx.audit("update", "app", out["id"], out["name"], fields=changed, app_owner=self.user, app_owner_id=tx.actor_id)
+        return Saved(AppRecord(out), warnings)
+
+    @staticmethod
+    def _merge(rec: Rec, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored app with some fields changed, as the rules of the other fields follow from the change: advanced
+        settings off drops them; a type other than rwa drops the token method; a sharing other than groups drops
+        the groups (each unless the same change sets it, which is then an error if it breaks a rule)."""
+        merged = {k: rec.get(k) for k in APP_INPUT_FIELDS}
+        merged.update(changes)
+        if changes.get("advanced") is False:
+            for f in ADVANCED_FIELDS:
+                if f not in changes:
+                    merged[f] = [] if f in LIST_FIELDS else (DEFAULT_APP_TYPE if f == "app_type" else None)
+        if "app_type" in changes and not policy.token_auth_choosable(changes["app_type"]) and "token_auth" not in changes:
+            merged["token_auth"] = None
+        if "sharing" in changes and changes["sharing"] != GROUPS_SHARING and "groups" not in changes:
+            merged["groups"] = []
+        return merged
 
     def share_app(self, app_id: str, sharing: str, groups: list[str] | None = None, *, expected_version: int | None = None) -> Saved:
         """Set who sees an app: private, the entire organization, or specific groups."""
-        if sharing not in records.SHARING:
-            raise ValidationError(FieldError("sharing", "Sharing must be private, organization or groups."))
-        return self.update_app(app_id, {"sharing": sharing, "groups": list(groups or [])}, expected_version=expected_version)
+        if sharing not in SHARING:
+            raise ValidationError(FieldError("sharing", "Sharing must be " + ", ".join(SHARING) + "."))
+        return self._update(app_id, {"sharing": sharing, "groups": list(groups or [])}, "share", expected_version)
 
     def delete_app(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
         """Delete an owned app; its client ID and secret stop working at once."""
-        with self.store.transaction() as db:
-            doc_id, rec = self._owned_rec(db, app_id, "delete", expected_version)
-            _records(db).remove("apps", doc_id)
-            self._audit(db, "delete", "app", rec["id"], rec["name"], app_owner=self.user)
-        return _app(rec)
+        with self._change() as tx:
+            key, rec = self._owned(tx, app_id, "delete", expected_version)
+            tx.remove("apps", key)
+            tx.audit("delete", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id)
+        return AppRecord(dict(rec))
 
     def rotate_secret(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
         """Replace the client secret; the old one stops working at once."""
-        with self.store.transaction() as db:
-            doc_id, rec = self._owned_rec(db, app_id, "rotate the secret of", expected_version)
-            rec.update(
-                client_secret=new_client_secret(),
-                updated_at=now(),
-                updated_by=self.user,
-                version=int(rec.get("version", 1)) + 1,
-            )
-            _records(db).put("apps", doc_id, dict(rec))
-            self._audit(db, "rotate_secret", "app", rec["id"], rec["name"], fields=["client_secret"], app_owner=self.user)
-        return _app(rec)
+        with self._change() as tx:
+            key, rec = self._owned(tx, app_id, "rotate_secret", expected_version)
+            out = tx.update("apps", key, {"client_secret": new_client_secret()})
+            tx.audit("rotate_secret", "app", rec["id"], rec["name"], fields=["client_secret"], app_owner=self.user,
+                     app_owner_id=tx.actor_id)
+        return AppRecord(out)
 
     def reveal_secret(self, app_id: str) -> str:
         """The client secret, for its owner only; the reveal itself is audited (without the value)."""
-        with self.store.transaction() as db:
-            _, rec = self._owned_rec(db, app_id, "reveal the secret of", None)
-            self._audit(db, "reveal_secret", "app", rec["id"], rec["name"], app_owner=self.user)
+        with self._change() as tx:
+            _, rec = self._owned(tx, app_id, "reveal_secret", None)
+            tx.audit("reveal_secret", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id)
         return str(rec["client_secret"])
 
     def check_url(self, app_id: str, kind: str, url: str) -> urls.CheckResult:
         """Would this URL be allowed by the app's effective list of that kind?"""
         if kind not in CHECK_LISTS:
-            raise ValidationError(FieldError("kind", "Check a callback, logout, web_origin or cors URL."))
+            raise ValidationError(FieldError("kind", "Check a " + ", ".join(CHECK_KINDS) + " URL."))
         app = self.get_app(app_id)
-        entries = records.effective_urls(app)[CHECK_LISTS[kind]]
+        entries = policy.effective_urls(app)[CHECK_LISTS[kind]]  # type: ignore[literal-required]
         return urls.check_url(list(entries), kind, url)
 
     # -- users --------------------------------------------------------------------------------------
 
-    def _require_admin(self) -> None:
-        self._writable()
-        if self.role != "admin":
-            raise PermissionDeniedError("Only admins manage users, groups and registered applications.")
-
-    def list_users(self) -> list[dict[str, Any]]:
-        """Everyone in the organization, with the number of apps each owns."""
+    def list_users(self) -> list[UserView]:
+        """Everyone in the organization, with how many apps each owns: all of them for admins, only the ones the
+        asking user can see for anyone else (never a count that includes apps hidden from them)."""
+        role = self.role
+        visible = (lambda r: True) if policy.sees_all_counts(role) else policy.app_visibility(
+            "applications", role, self.user, self.my_groups())
         owned: dict[str, int] = {}
         for r in self._data().get("apps", {}).values():
-            owned[r.get("owner", "")] = owned.get(r.get("owner", ""), 0) + 1
+            if visible(r):
+                owned[r.get("owner", "")] = owned.get(r.get("owner", ""), 0) + 1
         users = sorted(self._users().values(), key=lambda u: u["login"])
-        return [{**u, "apps_owned": owned.get(u["login"], 0)} for u in users]
+        return [UserView(login=u["login"], display_name=u.get("display_name", ""), role=u["role"],
+                         apps_owned=owned.get(u["login"], 0)) for u in users]
 
-    def add_user(self, login: str, role: str = "viewer", display_name: str = "") -> dict[str, Any]:
-        """Add a member (viewer unless a role is given)."""
-        self._require_admin()
-        # The display name defaults to the login; an invalid login is reported once, as the login's error.
-        default_name = login if models.LOGIN_RE.match(login) and not models.has_control(login) else ""
+    def get_user(self, login: str) -> UserView:
+        """One member, resolved without changing anything (a front end asks before confirming)."""
+        for u in self.list_users():
+            if u["login"] == login:
+                return u
+        raise NotFoundError(f'No user "{login}" in the organization.')
+
+    def inheritor_needed(self, login: str, new_role: str | None) -> int:
+        """How many apps `login` owns that need an inheritor if they get `new_role` (None: are removed); 0: none."""
+        owned = sum(1 for r in self._data().get("apps", {}).values() if r.get("owner") == login)
+        return owned if policy.needs_inheritor(new_role, owned) else 0
+
+    def add_user(self, login: str, role: str = DEFAULT_ROLE, display_name: str = "") -> UserView:
+        """Add a member (viewer unless a role is given); they get a new user id, so a login added again is a new
+        person (the audit trail of a removed holder stays theirs)."""
+        from store import models
+
+        default_name = login if valid_login(login) else ""  # an invalid login is reported once, as the login's error
         rec = models.validate_model(models.UserRecord, {"login": login, "role": role, "display_name": display_name or default_name})
-        with self.store.transaction() as db:
-            users = db.table("users")
-            if any(u.get("login") == rec.login for u in users.all()):
+        with self._admin_change() as tx:
+            if tx.find("users", "login", rec.login) is not None:
                 raise ValidationError(FieldError("login", f'"{rec.login}" is already a member.'))
-            out = {**rec.model_dump(), "created_at": now()}
-            users.insert(out)
-            self._audit(db, "add", "user", rec.login, rec.login, fields=["role", "display_name"])
-        return out
+            tx.insert("users", {**rec.model_dump(), "id": new_id("usr")})
+            tx.audit("add", "user", rec.login, rec.login, fields=["role", "display_name"])
+        return UserView(login=rec.login, display_name=rec.display_name, role=rec.role, apps_owned=0)
 
-    def _transfer(self, db: TinyDB, login: str, inherit_to: str | None, what: str) -> int:
-        """Give every app `login` owns to `inherit_to`; refuse without a valid inheritor when there are any."""
-        apps = db.table("apps")
-        owned = [doc for doc in apps.all() if doc.get("owner") == login]
-        if not owned:
-            return 0
+    @staticmethod
+    def _user_change(users: list[Rec], apps: list[tuple[str, Rec]], login: str, new_role: str | None,
+                     inherit_to: str | None) -> tuple[list[tuple[str, Rec]], Rec | None]:
+        """The checks of a role change (new_role) or a removal (None), on whichever data is given (a snapshot for a
+        front end's question, the fresh data inside the lock for the change): the last admin stays, and a user who
+        owns apps and will own nothing needs a valid inheritor. The apps to transfer and the inheritor's record."""
+        what = "removing them" if new_role is None else f"demoting them to {new_role}"
+        field_id = "login" if new_role is None else "role"
+        if not policy.keeps_an_admin(users, login, new_role):
+            raise ValidationError(FieldError(field_id, f"{login} is the last admin; the organization always keeps one."))
+        owned = [(k, r) for k, r in apps if r.get("owner") == login]
+        if not policy.needs_inheritor(new_role, len(owned)):
+            return [], None
         if not inherit_to:
-            raise ValidationError(
-                FieldError(
-                    "inherit_to",
-                    f"{login} owns {len(owned)} built application{'s' if len(owned) != 1 else ''}; {what} needs an "
-                    f"inheritor (an admin or editor) to become their owner (--inherit-to USER).",
-                )
-            )
-        heir = next((u for u in db.table("users").all() if u.get("login") == inherit_to), None)
-        if heir is None or heir.get("role") not in ("admin", "editor") or inherit_to == login:
-            raise ValidationError(
-                FieldError("inherit_to", f'The inheritor must be another admin or editor; "{inherit_to}" is not.')
-            )
-        stamp = now()
-        for doc in owned:
-            apps.update(
-                {"owner": inherit_to, "updated_at": stamp, "updated_by": self.user, "version": int(doc.get("version", 1)) + 1},
-                doc_ids=[doc.doc_id],
-            )
-            self._audit(db, "transfer", "app", doc["id"], doc.get("name", ""), fields=["owner"], app_owner=inherit_to, detail=f"from {login}")
+            raise ValidationError(FieldError(
+                "inherit_to",
+                f"{login} owns {_plural(len(owned), 'built application')}; {what} needs an inheritor (an admin or "
+                "editor) to become their owner."))
+        heir = next((u for u in users if u.get("login") == inherit_to), None)
+        if heir is None or inherit_to == login or not policy.may_inherit(heir.get("role")):
+            raise ValidationError(FieldError("inherit_to", f'The inheritor must be another admin or editor; "{inherit_to}" is not.'))
+        return owned, heir
+
+    def check_user_change(self, login: str, new_role: str | None, inherit_to: str | None = None) -> UserView:
+        """Raise what `set_role` (new_role) or `remove_user` (None) would refuse, changing nothing (a front end asks
+        before confirming); the user as they are now."""
+        self.check_admin()
+        user = self.get_user(login)
+        if new_role is not None and new_role not in ROLES:
+            raise ValidationError(FieldError("role", "Role must be " + ", ".join(ROLES) + "."))
+        if new_role != user["role"]:
+            self._user_change(list(self._data().get("users", {}).values()), list(self._data().get("apps", {}).items()),
+                              login, new_role, inherit_to)
+        return user
+
+    def _apply_user_change(self, tx: Transaction, login: str, new_role: str | None, inherit_to: str | None) -> int:
+        """Inside the lock: check the change on the fresh data and hand the user's apps to the inheritor."""
+        owned, heir = self._user_change(list(tx.records("users")), list(tx.items("apps")), login, new_role, inherit_to)
+        if heir is None:
+            return 0
+        heir_id = policy.user_id(heir)
+        for key, rec in owned:
+            tx.update("apps", key, {"owner": inherit_to})
+            tx.audit("transfer", "app", rec["id"], rec.get("name", ""), fields=["owner"], app_owner=inherit_to,
+                     app_owner_id=heir_id, detail=f"from {login}")
         return len(owned)
 
-    def _admin_count_after(self, db: TinyDB, login: str) -> int:
-        return sum(1 for u in db.table("users").all() if u.get("role") == "admin" and u.get("login") != login)
-
-    def set_role(self, login: str, role: str, inherit_to: str | None = None) -> dict[str, Any]:
+    def set_role(self, login: str, role: str, inherit_to: str | None = None) -> UserView:
         """Change a member's role; the last admin stays, and a demoted owner's apps go to an inheritor."""
-        self._require_admin()
-        if role not in records.ROLES:
-            raise ValidationError(FieldError("role", "Role must be admin, editor or viewer."))
-        with self.store.transaction() as db:
-            users = db.table("users")
-            doc = next((u for u in users.all() if u.get("login") == login), None)
-            if doc is None:
-                raise NotFoundError(f'No user "{login}" in the organization.')
-            if doc["role"] == role:
-                return dict(doc)
-            if doc["role"] == "admin" and self._admin_count_after(db, login) == 0:
-                raise ValidationError(FieldError("role", f"{login} is the last admin; the organization always keeps one."))
-            moved = self._transfer(db, login, inherit_to, "demoting them to viewer") if role == "viewer" else 0
-            users.update({"role": role}, doc_ids=[doc.doc_id])
-            self._audit(db, "set_role", "user", login, login, fields=["role"], detail=f"{doc['role']} -> {role}" + (f"; {moved} apps to {inherit_to}" if moved else ""))
-            return {**doc, "role": role}
+        if role not in ROLES:
+            raise ValidationError(FieldError("role", "Role must be " + ", ".join(ROLES) + "."))
+        with self._admin_change() as tx:
+            key, doc = _resolve_user(tx.items("users"), login)
+            old = str(doc["role"])
+            if old != role:
+                moved = self._apply_user_change(tx, login, role, inherit_to)
+                tx.update("users", key, {"role": role})
+                tx.audit("set_role", "user", login, login, fields=["role"],
+                         detail=f"{old} -> {role}" + (f"; {moved} apps to {inherit_to}" if moved else ""))
+        return self.get_user(login)
 
     def remove_user(self, login: str, inherit_to: str | None = None) -> None:
         """Remove a member; the last admin stays, their apps go to an inheritor, and they leave every group."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            users = db.table("users")
-            doc = next((u for u in users.all() if u.get("login") == login), None)
-            if doc is None:
-                raise NotFoundError(f'No user "{login}" in the organization.')
-            if doc["role"] == "admin" and self._admin_count_after(db, login) == 0:
-                raise ValidationError(FieldError("login", f"{login} is the last admin; the organization always keeps one."))
-            moved = self._transfer(db, login, inherit_to, "removing them")
-            users.remove(doc_ids=[doc.doc_id])
-            groups = db.table("groups")
-            for g in groups.all():
-                if login in g.get("members", []):
-                    groups.update({"members": [m for m in g["members"] if m != login]}, doc_ids=[g.doc_id])
-            self._audit(db, "remove", "user", login, login, detail=f"{moved} apps to {inherit_to}" if moved else "")
+        with self._admin_change() as tx:
+            key, _ = _resolve_user(tx.items("users"), login)
+            moved = self._apply_user_change(tx, login, None, inherit_to)
+            tx.remove("users", key)
+            for gkey, g in tx.where("groups", lambda g: login in g.get("members", [])):
+                tx.update("groups", gkey, {"members": [m for m in g["members"] if m != login]})
+            tx.audit("remove", "user", login, login, detail=f"{moved} apps to {inherit_to}" if moved else "")
 
     # -- groups -------------------------------------------------------------------------------------
 
     def _groups_by_id(self) -> dict[str, dict[str, Any]]:
         return {g["id"]: g for g in self._data().get("groups", {}).values()}
 
-    def list_groups(self) -> list[dict[str, Any]]:
+    @staticmethod
+    def _group_view(g: Rec) -> GroupView:
+        return GroupView(id=str(g["id"]), name=str(g["name"]), members=list(g.get("members", [])))
+
+    def list_groups(self) -> list[GroupView]:
         """Every group with its members (group names are not secret within the organization)."""
-        return sorted(self._groups_by_id().values(), key=lambda g: g["name"].lower())
+        return sorted((self._group_view(g) for g in self._groups_by_id().values()), key=lambda g: g["name"].lower())
 
-    def _group_doc(self, db: TinyDB, name: str) -> Any:
-        for g in db.table("groups").all():
-            if g.get("id") == name or g.get("name", "").lower() == name.lower():
-                return g
-        raise NotFoundError(f'No group "{name}".')
+    def get_group(self, ref: str) -> GroupView:
+        """A group by id or name, resolved without changing anything (the same rule the changes use)."""
+        return self._group_view(_resolve_group(self._data().get("groups", {}).items(), ref)[1])
 
-    def _unique_group_name(self, db: TinyDB, name: str, except_id: str | None = None) -> None:
-        if any(g.get("name", "").lower() == name.lower() and g.get("id") != except_id for g in db.table("groups").all()):
-            raise ValidationError(FieldError("name", f'A group named "{name}" already exists.'))
+    @staticmethod
+    def _unique_group_name(tx: Transaction, name: str, except_id: str | None = None) -> None:
+        for g in tx.records("groups"):
+            if str(g.get("name", "")).lower() == name.lower() and g.get("id") != except_id:
+                raise ValidationError(FieldError("name", f'A group named "{g.get("name")}" already exists.'))
 
-    def add_group(self, name: str, members: list[str] | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _known_users(tx: Transaction, logins: Iterable[str]) -> None:
+        known = {u.get("login") for u in tx.records("users")}
+        missing = [m for m in logins if m not in known]
+        if missing:
+            raise NotFoundError("No such user: " + ", ".join(missing) + ".")
+
+    def add_group(self, name: str, members: list[str] | None = None) -> GroupView:
         """Create a group (admins only)."""
-        self._require_admin()
-        rec = models.validate_model(models.GroupRecord, {"id": _new_id("grp"), "name": name, "members": []})
-        with self.store.transaction() as db:
-            self._unique_group_name(db, rec.name)
-            known = {u.get("login") for u in db.table("users").all()}
-            missing = [m for m in members or [] if m not in known]
-            if missing:
-                raise NotFoundError("No such user: " + ", ".join(missing) + ".")
+        from store import models
+
+        rec = models.validate_model(models.GroupRecord, {"id": new_id("grp"), "name": name, "members": []})
+        with self._admin_change() as tx:
+            self._unique_group_name(tx, rec.name)
+            self._known_users(tx, members or [])
             out = {**rec.model_dump(), "members": list(dict.fromkeys(members or []))}
-            db.table("groups").insert(out)
-            self._audit(db, "add", "group", rec.id, rec.name, fields=["name", "members"])
-        return out
+            tx.insert("groups", out)
+            tx.audit("add", "group", rec.id, rec.name, fields=["name", "members"])
+        return self._group_view(out)
 
-    def rename_group(self, old: str, new: str) -> dict[str, Any]:
+    def rename_group(self, old: str, new: str) -> GroupView:
         """Rename a group; apps keep it because they refer to its id."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            doc = self._group_doc(db, old)
-            rec = models.validate_model(models.GroupRecord, {"id": doc["id"], "name": new})
-            self._unique_group_name(db, rec.name, except_id=doc["id"])
-            db.table("groups").update({"name": rec.name}, doc_ids=[doc.doc_id])
-            self._audit(db, "rename", "group", doc["id"], rec.name, fields=["name"], detail=f"was {doc['name']}")
-            return {**doc, "name": rec.name}
+        from store import models
 
-    def remove_group(self, name: str) -> int:
+        with self._admin_change() as tx:
+            key, doc = _resolve_group(tx.items("groups"), old)
+            rec = models.validate_model(models.GroupRecord, {"id": doc["id"], "name": new})
+            self._unique_group_name(tx, rec.name, except_id=doc["id"])
+            out = tx.update("groups", key, {"name": rec.name})
+            tx.audit("rename", "group", doc["id"], rec.name, fields=["name"], detail=f"was {doc['name']}")
+        return self._group_view(out)
+
+    def remove_group(self, ref: str) -> int:
         """Delete a group: it leaves every app shared with it; an app left with none becomes private."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            doc = self._group_doc(db, name)
+        with self._admin_change() as tx:
+            key, doc = _resolve_group(tx.items("groups"), ref)
             gid = doc["id"]
             narrowed = 0
+            owner_ids = {str(u.get("login")): policy.user_id(u) for u in tx.records("users")}
             for table, otype in (("apps", "app"), ("registered", "registered")):
-                t = db.table(table)
-                for rec in t.all():
-                    if gid in rec.get("groups", []):
-                        left = [g for g in rec["groups"] if g != gid]
-                        change: dict[str, Any] = {"groups": left, "version": int(rec.get("version", 1)) + 1, "updated_at": now(), "updated_by": self.user}
-                        if not left and rec.get("sharing") == "groups":
-                            change["sharing"] = "private"
-                        t.update(change, doc_ids=[rec.doc_id])
-                        narrowed += 1
-                        self._audit(db, "unshare", otype, rec["id"], rec.get("name", ""), fields=sorted(set(change) & {"groups", "sharing"}), app_owner=rec.get("owner"), detail=f"group {doc['name']} deleted")
-            db.table("groups").remove(doc_ids=[doc.doc_id])
-            self._audit(db, "remove", "group", gid, doc["name"])
+                for rkey, rec in tx.where(table, lambda r: gid in r.get("groups", [])):
+                    left = [g for g in rec["groups"] if g != gid]
+                    change: dict[str, Any] = {"groups": left}
+                    if not left and rec.get("sharing") == GROUPS_SHARING:
+                        change["sharing"] = PRIVATE_SHARING
+                    tx.update(table, rkey, change)
+                    narrowed += 1
+                    owner = rec.get("owner")
+                    tx.audit("unshare", otype, rec["id"], rec.get("name", ""), fields=sorted(change), app_owner=owner,
+                             app_owner_id=owner_ids.get(str(owner)) if owner else None, detail=f"group {doc['name']} deleted")
+            tx.remove("groups", key)
+            tx.audit("remove", "group", gid, doc["name"])
         return narrowed
 
-    def set_members(self, name: str, add: list[str] | None = None, remove: list[str] | None = None) -> dict[str, Any]:
+    def set_members(self, ref: str, add: list[str] | None = None, remove: list[str] | None = None) -> GroupView:
         """Add or remove group members (admins only)."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            doc = self._group_doc(db, name)
-            known = {u.get("login") for u in db.table("users").all()}
-            missing = [m for m in add or [] if m not in known]
-            if missing:
-                raise NotFoundError("No such user: " + ", ".join(missing) + ".")
+        with self._admin_change() as tx:
+            key, doc = _resolve_group(tx.items("groups"), ref)
+            self._known_users(tx, add or [])
             members = [m for m in doc.get("members", []) if m not in (remove or [])]
-            members += [m for m in add or [] if m not in members]
-            db.table("groups").update({"members": members}, doc_ids=[doc.doc_id])
-            self._audit(db, "update", "group", doc["id"], doc["name"], fields=["members"])
-            return {**doc, "members": members}
+            members += [m for m in dict.fromkeys(add or []) if m not in members]
+            if members == list(doc.get("members", [])):
+                return self._group_view(doc)
+            out = tx.update("groups", key, {"members": members})
+            tx.audit("update", "group", doc["id"], doc["name"], fields=["members"])
+        return self._group_view(out)
+
+    def set_group_members(self, ref: str, members: list[str]) -> GroupView:
+        """Make a group's members exactly `members` (the Settings form's list), in one change."""
+        wanted = list(dict.fromkeys(m.strip() for m in members if m.strip()))
+        current = self.get_group(ref)["members"]
+        return self.set_members(ref, add=wanted, remove=[m for m in current if m not in wanted])
 
     # -- organization -------------------------------------------------------------------------------
 
-    def rename_organization(self, name: str) -> None:
-        """Rename the organization (admins only)."""
-        self._require_admin()
+    def rename_organization(self, name: str) -> str:
+        """Rename the organization (admins only); the name as stored."""
+        from store import models
+
         clean = models.validate_model(models.Organization, {"organization": name}).organization
-        with self.store.transaction() as db:
-            db.table("meta").update({"organization": clean}, doc_ids=[1])
-            self._audit(db, "rename", "organization", "1", clean, fields=["organization"])
+        with self._admin_change() as tx:
+            tx.update("meta", "1", {"organization": clean})
+            tx.audit("rename", "organization", "1", clean, fields=["organization"])
+        return clean
 
     # -- registered applications --------------------------------------------------------------------
 
     def list_registered(self) -> list[RegisteredRecord]:
         """All registered applications (the Settings list; admins only)."""
-        if self.role != "admin":
+        if not policy.may_administer(self.role):
             raise PermissionDeniedError("Only admins manage registered applications.")
         recs = sorted(self._data().get("registered", {}).values(), key=lambda r: (not r.get("pinned"), r.get("name", "").lower()))
-        return [_registered(r) for r in recs]
+        return [RegisteredRecord(r) for r in recs]
 
-    def _reg_doc(self, db: TinyDB, ref: str) -> Any:
-        docs = db.table("registered").all()
-        for d in docs:
-            if d.get("id") == ref:
-                return d
-        named = [d for d in docs if d.get("name", "").lower() == ref.lower()]
-        if len(named) == 1:
-            return named[0]
-        raise NotFoundError(f'No registered application "{ref}".')
+    def get_registered(self, ref: str) -> RegisteredRecord:
+        """A registered app by id or unique name, resolved without changing anything (the changes use the same rule)."""
+        if not policy.may_administer(self.role):
+            raise PermissionDeniedError("Only admins manage registered applications.")
+        return RegisteredRecord(dict(_resolve_registered(self._data().get("registered", {}).items(), ref)[1]))
+
+    def _check_registered(self, draft: RegisteredInput, groups: Iterable[Rec]) -> None:
+        if draft.sharing == GROUPS_SHARING and not draft.groups:
+            raise ValidationError(FieldError("groups", "Sharing with specific groups needs at least one group."))
+        if draft.sharing != GROUPS_SHARING and draft.groups:
+            raise ValidationError(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
+        if draft.groups:
+            draft.groups = self._check_groups(draft.groups, groups)
 
     def add_registered(self, data: dict[str, Any]) -> RegisteredRecord:
         """Add a registered application (a shortcut, no credentials)."""
-        self._require_admin()
-        draft = models.validate_model(models.RegisteredInput, data)
-        self._check_registered(draft)
-        with self.store.transaction() as db:
-            stamp = now()
-            rec = {"id": _new_id("reg"), **draft.model_dump(), "created_at": stamp, "updated_at": stamp, "updated_by": self.user, "version": 1}
-            db.table("registered").insert(rec)
-            self._audit(db, "create", "registered", rec["id"], rec["name"], fields=list(draft.model_fields_set))
-        return _registered(rec)
+        from store import models
 
-    def _check_registered(self, draft: models.RegisteredInput) -> None:
-        if draft.sharing == "groups" and not draft.groups:
-            raise ValidationError(FieldError("groups", "Sharing with specific groups needs at least one group."))
-        if draft.sharing != "groups" and draft.groups:
-            raise ValidationError(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
-        if draft.groups:
-            draft.groups = self._check_groups(draft.groups)
+        draft = models.validate_model(models.RegisteredInput, data)
+        with self._admin_change() as tx:
+            self._check_registered(draft, tx.records("groups"))
+            rec = {"id": new_id("reg"), **draft.model_dump()}
+            key = tx.insert("registered", rec)
+            tx.audit("create", "registered", rec["id"], rec["name"], fields=list(draft.model_fields_set))
+            stored = tx.get("registered", key)
+        return RegisteredRecord(dict(stored or rec))
 
     def update_registered(self, ref: str, changes: dict[str, Any]) -> RegisteredRecord:
         """Change some fields of a registered application."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            doc = self._reg_doc(db, ref)
+        from store import models
+
+        with self._admin_change() as tx:
+            key, doc = _resolve_registered(tx.items("registered"), ref)
             merged = {k: doc.get(k) for k in REGISTERED_INPUT_FIELDS}
             merged.update(changes)
-            if "sharing" in changes and changes["sharing"] != "groups" and "groups" not in changes:
+            if "sharing" in changes and changes["sharing"] != GROUPS_SHARING and "groups" not in changes:
                 merged["groups"] = []
             draft = models.validate_model(models.RegisteredInput, {k: v for k, v in merged.items() if v is not None})
-            self._check_registered(draft)
+            self._check_registered(draft, tx.records("groups"))
             new = draft.model_dump()
             changed = [k for k in REGISTERED_INPUT_FIELDS if new.get(k) != doc.get(k)]
-            rec = {**doc, **new}
-            if changed:
-                rec.update(updated_at=now(), updated_by=self.user, version=int(doc.get("version", 1)) + 1)
-                db.table("registered").update(rec, doc_ids=[doc.doc_id])
-                self._audit(db, "update", "registered", rec["id"], rec["name"], fields=changed)
-        return _registered(rec)
+            if not changed:
+                return RegisteredRecord(dict(doc))
+            out = tx.update("registered", key, new)
+            tx.audit("update", "registered", out["id"], out["name"], fields=changed)
+        return RegisteredRecord(out)
 
     def remove_registered(self, ref: str) -> RegisteredRecord:
         """Delete a registered application."""
-        self._require_admin()
-        with self.store.transaction() as db:
-            doc = self._reg_doc(db, ref)
-            db.table("registered").remove(doc_ids=[doc.doc_id])
-            self._audit(db, "remove", "registered", doc["id"], doc.get("name", ""))
-        return _registered(dict(doc))
+        with self._admin_change() as tx:
+            key, doc = _resolve_registered(tx.items("registered"), ref)
+            tx.remove("registered", key)
+            tx.audit("remove", "registered", doc["id"], doc.get("name", ""))
+        return RegisteredRecord(dict(doc))
 
     # -- audit --------------------------------------------------------------------------------------
 
     def audit(self, app_ref: str | None = None) -> list[AuditRecord]:
         """The audit trail the user may see, newest first: admins all of it, an owner their apps' entries."""
         role = self.role
+        me = self._user_rec() or {}
         entries = list(self._data().get("audit", {}).items())
         entries.sort(key=lambda kv: int(kv[0]), reverse=True)
         app_id = None
@@ -796,15 +840,9 @@ class Controller:
                 app_id = self.get_app(app_ref).id
             except (NotFoundError, PermissionDeniedError):
                 app_id = app_ref  # a deleted app's entries are still findable by id
-        owned = {r.get("id") for r in self._data().get("apps", {}).values() if r.get("owner") == self.user}
-        out = []
-        for _, e in entries:
-            if app_id is not None and e.get("object_id") != app_id:
-                continue
-            if role != "admin":
-                if e.get("object_type") != "app":
-                    continue
-                if e.get("object_id") not in owned and e.get("app_owner") != self.user:
-                    continue
-            out.append(AuditRecord(e))
-        return out
+        owned = {str(r.get("id")) for r in self._data().get("apps", {}).values() if r.get("owner") == self.user}
+        visible = policy.audit_visibility(role, policy.user_id(me), owned)
+        return [AuditRecord(e) for _, e in entries if (app_id is None or e.get("object_id") == app_id) and visible(e)]
+
+
+__all__ = ["AppEntry", "Controller", "Saved", "new_client_id", "new_client_secret", "now"]

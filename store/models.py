@@ -3,36 +3,32 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from store import urls
+from store import policy, urls
 from store.errors import FieldError, ValidationError
-from store.text import has_control
-
-from store.records import (  # noqa: E402,F401 - one definition, re-exported for the write side
+from store.text import LOGIN_RULE, has_control, valid_login
+from store.vocabulary import (
     APP_TYPE_LABELS,
-    APP_TYPES,
+    DEFAULT_APP_TYPE,
+    DEFAULT_ROLE,
+    DEFAULT_SHARING,
     FIELD_LABELS,
-    LIST_FIELDS,
-    ROLES,
-    RWA_WARNING,
+    GROUP_ID_PATTERN,
+    GROUPS_SHARING,
+    M2M,
     SCHEMA_VERSION,
-    SHARING,
-    SHARING_LABELS,
-    TOKEN_AUTHS,
     URL_FIELDS,
-    effective_token_auth,
-    effective_urls,
+    AppType,
+    Role,
+    Sharing,
+    TokenAuth,
 )
 
-Role = Literal["admin", "editor", "viewer"]
-Sharing = Literal["private", "organization", "groups"]
-AppType = Literal["spa", "m2m", "rwa"]
-TokenAuth = Literal["none", "client_secret_post", "client_secret_basic"]
-LOGIN_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
+_GROUP_ID_RE = re.compile(GROUP_ID_PATTERN, re.IGNORECASE)
 
 
 def _clean_text(label: str, value: str, *, max_len: int, required: bool, no_angle: bool = False) -> str:
@@ -72,10 +68,10 @@ class AppInput(BaseModel):
     description: str = ""
     app_url: str
     thumbnail_url: str | None = None
-    sharing: Sharing = "organization"
+    sharing: Sharing = DEFAULT_SHARING
     groups: list[str] = Field(default_factory=list)
     advanced: bool = False
-    app_type: AppType = "spa"
+    app_type: AppType = DEFAULT_APP_TYPE
     token_auth: TokenAuth | None = None
     login_url: str | None = None
     callback_urls: list[str] = Field(default_factory=list)
@@ -131,7 +127,7 @@ class RegisteredInput(BaseModel):
     description: str = ""
     url: str
     thumbnail_url: str | None = None
-    sharing: Sharing = "organization"
+    sharing: Sharing = DEFAULT_SHARING
     groups: list[str] = Field(default_factory=list)
     pinned: bool = False
 
@@ -149,15 +145,13 @@ class UserRecord(BaseModel):
 
     login: str
     display_name: str = ""
-    role: Role = "viewer"
+    role: Role = DEFAULT_ROLE
 
     @field_validator("login")
     @classmethod
     def _login(cls, v: str) -> str:
-        if has_control(v) or not LOGIN_RE.match(v):
-            raise ValueError(
-                "User name must be 1-64 characters of letters, digits, '_', '.', '@' or '-', not starting with '.', '@' or '-'."
-            )
+        if not valid_login(v):
+            raise ValueError(f"User name must be {LOGIN_RULE}.")
         return v
 
     @field_validator("display_name")
@@ -176,7 +170,11 @@ class GroupRecord(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return _clean_text("Group name", v, max_len=64, required=True, no_angle=True)
+        name = _clean_text("Group name", v, max_len=64, required=True, no_angle=True)
+        if _GROUP_ID_RE.fullmatch(name):
+            # Group references take an id or a name: a name shaped like an id would make one of them ambiguous.
+            raise ValueError(f'Group name "{name}" has the shape of a group id (grp_ and 12 hex digits); choose another.')
+        return name
 
 
 class BuiltApp(AppInput):
@@ -232,6 +230,9 @@ class AuditEntry(BaseModel):
     detail: str = ""
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def field_errors(exc: PydanticValidationError) -> list[FieldError]:
     """Turn pydantic's errors into appdeck field errors with plain sentences."""
     out: list[FieldError] = []
@@ -254,25 +255,25 @@ def field_errors(exc: PydanticValidationError) -> list[FieldError]:
 
 
 def cross_field_errors(app: AppInput) -> list[FieldError]:
-    """Rules that span fields: the type-dependent token method and the Machine to Machine restrictions."""
+    """Rules that span fields: groups with group sharing, advanced settings, the token method and M2M's URLs."""
     errors: list[FieldError] = []
-    if app.sharing == "groups" and not app.groups:
+    if app.sharing == GROUPS_SHARING and not app.groups:
         errors.append(FieldError("groups", "Sharing with specific groups needs at least one group."))
-    if app.sharing != "groups" and app.groups:
+    if app.sharing != GROUPS_SHARING and app.groups:
         errors.append(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
+    values = app.model_dump()
     if not app.advanced:
         set_fields = [f for f in ("token_auth", *URL_FIELDS) if getattr(app, f)]
-        if app.app_type != "spa":
+        if app.app_type != DEFAULT_APP_TYPE:
             set_fields.insert(0, "app_type")
         if set_fields:
             names = ", ".join(FIELD_LABELS[f] for f in set_fields)
-            errors.extend(
-                FieldError(f, f"{names}: these are advanced settings; turn advanced settings on to set them.")
-                for f in set_fields[:1]
+            errors.append(
+                FieldError(set_fields[0], f"{names}: these are advanced settings; turn advanced settings on to set them.")
             )
         return errors
-    if app.token_auth is not None and app.app_type != "rwa":
-        fixed = "none" if app.app_type == "spa" else "client_secret_post"
+    if app.token_auth is not None and not policy.token_auth_choosable(app.app_type):
+        fixed = policy.effective_token_auth(app.app_type, None)
         errors.append(
             FieldError(
                 "token_auth",
@@ -280,15 +281,15 @@ def cross_field_errors(app: AppInput) -> list[FieldError]:
                 f"a {APP_TYPE_LABELS[app.app_type]} always uses {fixed}.",
             )
         )
-    if app.app_type == "m2m":
-        set_fields = [f for f in URL_FIELDS if getattr(app, f)]
-        if set_fields:
-            names = ", ".join(FIELD_LABELS[f] for f in set_fields)
-            for f in set_fields:
-                errors.append(
-                    FieldError(f, f"Machine to Machine apps have no login, callback, logout or origin URLs: clear {names}.")
-                )
+    if app.app_type == M2M:
+        clearing = policy.m2m_clearing(values)
+        if clearing:
+            message = M2M_MESSAGE.format(lists=policy.describe_clearing(clearing))
+            errors.extend(FieldError(f, message) for f in clearing)
     return errors
+
+
+M2M_MESSAGE = "Machine to Machine apps have no login, callback, logout or origin URLs: clear {lists} first."
 
 
 def validate_app_input(data: dict[str, Any]) -> AppInput:
@@ -303,7 +304,7 @@ def validate_app_input(data: dict[str, Any]) -> AppInput:
     return app
 
 
-def validate_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
+def validate_model(model: type[M], data: dict[str, Any]) -> M:
     """Validate any input model and raise appdeck's ValidationError on failure."""
     try:
         return model.model_validate(data)

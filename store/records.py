@@ -1,4 +1,4 @@
-"""Read-side views of stored records and the constants every layer shares; imports no pydantic.
+"""Read-side views of stored records; imports no pydantic.
 
 Reads are the hot path (10,000 apps listed on every refresh), so a stored record is wrapped, not
 copied or validated: a record the store accepted was validated when it was written (`store verify`
@@ -11,35 +11,10 @@ import contextlib
 import gc
 from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
-from store import urls
-
-SCHEMA_VERSION = 1
-ROLES: tuple[str, ...] = ("admin", "editor", "viewer")
-SHARING: tuple[str, ...] = ("private", "organization", "groups")
-APP_TYPES: tuple[str, ...] = ("spa", "m2m", "rwa")
-TOKEN_AUTHS: tuple[str, ...] = ("none", "client_secret_post", "client_secret_basic")
-APP_TYPE_LABELS = {"spa": "Single Page Application", "m2m": "Machine to Machine", "rwa": "Regular Web Application"}
-SHARING_LABELS = {"private": "Private", "organization": "Entire organization", "groups": "Specific groups"}
-FIELD_LABELS = {
-    "name": "Name",
-    "description": "Description",
-    "app_url": "App URL",
-    "thumbnail_url": "Thumbnail URL",
-    "url": "URL",
-    "sharing": "Sharing",
-    "groups": "Groups",
-    "advanced": "Advanced settings",
-    "app_type": "Application type",
-    "token_auth": "Token endpoint authentication method",
-    "login_url": "Application login URL",
-    "pinned": "Pinned",
-    **urls.LIST_LABELS,
-}
-URL_FIELDS: tuple[str, ...] = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
-LIST_FIELDS: tuple[str, ...] = ("callback_urls", "logout_urls", "web_origins", "cors_origins")
-RWA_WARNING = "Regular Web Applications are being sunset: prefer a Single Page Application or Machine to Machine app."
+from store import policy
+from store.vocabulary import AppType, Role
 
 
 @contextlib.contextmanager
@@ -147,9 +122,9 @@ class AppRecord(Record):
         return str(self._data.get("client_secret", "")) if self._secret_visible else ""
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> AppType:
         """The effective type: advanced settings off means a Single Page Application."""
-        return str(self.app_type) if self.advanced else "spa"
+        return policy.effective_type(self._data)
 
 
 class RegisteredRecord(Record):
@@ -168,48 +143,22 @@ class AuditRecord(Record):
     __slots__ = ()
     FIELDS: ClassVar[dict[str, Any]] = {
         "at": "", "actor": "", "action": "", "object_type": "", "object_id": "", "object_name": "",
-        "app_owner": None, "fields": [], "detail": "",
+        "app_owner": None, "fields": [], "detail": "", "actor_id": None, "app_owner_id": None,
     }
 
 
-def effective_token_auth(app_type: str, token_auth: str | None) -> str:
-    """The method the app really uses: spa none, m2m client_secret_post, rwa as set (default post)."""
-    if app_type == "spa":
-        return "none"
-    if app_type == "m2m":
-        return "client_secret_post"
-    return token_auth or "client_secret_post"
+class UserView(TypedDict):
+    """A member as the user list shows them; `apps_owned` counts only apps the asking user may see (admins: all)."""
+
+    login: str
+    display_name: str
+    role: Role
+    apps_owned: int
 
 
-def effective_urls(app: Any) -> dict[str, Any]:
-    """What the app really allows (spec section 3), with a flag per value saying whether it was derived."""
-    get = app.get if isinstance(app, dict) else lambda k, d=None: getattr(app, k, d)
-    advanced = bool(get("advanced", False))
-    app_type = get("app_type", "spa") if advanced else "spa"
-    if app_type == "m2m":
-        return {
-            "login_url": None,
-            "callback_urls": [],
-            "logout_urls": [],
-            "web_origins": [],
-            "cors_origins": [],
-            "derived": {f: False for f in URL_FIELDS},
-        }
+class GroupView(TypedDict):
+    """A group: its id, name and members' logins."""
 
-    def own(field: str) -> Any:
-        return get(field) if advanced else None
-
-    login = own("login_url") or get("app_url")
-    callbacks = list(own("callback_urls") or []) or [login]
-    logout = list(own("logout_urls") or []) or [login]
-    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks) if o))
-    web = list(own("web_origins") or []) or derived_origins
-    cors = list(own("cors_origins") or []) or derived_origins
-    return {
-        "login_url": login,
-        "callback_urls": callbacks,
-        "logout_urls": logout,
-        "web_origins": web,
-        "cors_origins": cors,
-        "derived": {f: not own(f) for f in URL_FIELDS},
-    }
+    id: str
+    name: str
+    members: list[str]

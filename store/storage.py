@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import fcntl
 import gc
 import os
@@ -18,10 +17,10 @@ import orjson
 from store import layout
 from store.errors import StoreError
 from store.records import gc_paused
+from store.shape import RECORD_SHAPES
+from store.vocabulary import SCHEMA_VERSION, TABLES
 
-SCHEMA_VERSION = 1
 META_TABLE = "meta"
-TABLES = ("meta", "users", "groups", "apps", "registered", "audit")
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 Data = dict[str, dict[str, dict[str, Any]]]
@@ -34,45 +33,6 @@ def _env_lock_timeout() -> float:
     except ValueError:
         return DEFAULT_LOCK_TIMEOUT
     return value if 0 <= value < float("inf") else DEFAULT_LOCK_TIMEOUT
-
-
-class _CopyOnWrite(dict):  # type: ignore[type-arg]
-    """A table handed to TinyDB's updaters: a document is copied the first time it is looked up, so TinyDB's
-    in-place `doc.update(...)` never changes the parsed records that read views (and open forms) share."""
-
-    def __init__(self, table: dict[Any, Any]) -> None:
-        super().__init__(table)
-        self._copied: set[Any] = set()
-
-    def __getitem__(self, key: Any) -> Any:
-        value = super().__getitem__(key)
-        if key not in self._copied:
-            value = dict(value)
-            super().__setitem__(key, value)
-            self._copied.add(key)
-        return value
-
-
-@functools.cache
-def _copy_on_write_table() -> type:
-    """TinyDB's Table, changing copies of documents instead of the shared ones (built lazily: TinyDB loads late)."""
-    from tinydb.table import Table
-
-    class CopyOnWriteTable(Table):
-        def _update_table(self, updater: Any) -> None:
-            def on_copies(table: dict[Any, Any]) -> None:
-                cow = _CopyOnWrite(table)
-                updater(cow)
-                table.clear()
-                table.update(cow)
-
-            super()._update_table(on_copies)
-
-        def _get_next_id(self) -> int:
-            # One allocator per transaction, shared with `_MemoryStorage.insert` (and cached across transactions).
-            return self._storage.next_id(self.name)  # type: ignore[no-any-return]
-
-    return CopyOnWriteTable
 
 
 class _TableCache:
@@ -103,13 +63,14 @@ def _build_index(table: dict[str, dict[str, Any]], field: str) -> dict[Any, str]
     return index if len(index) == len(table) else None
 
 
-class _MemoryStorage:
-    """TinyDB storage (read/write/close) over the dict read inside a transaction, which writes it to disk once.
+class Tables:
+    """The tables of one transaction, changed one record at a time, written to disk once when it ends.
 
     It works on a shallow copy of the parsed data: a table is copied (one C-level dict copy) the first time it is
     changed, and records are replaced, never changed in place, so the data that read views share stays as it was.
-    Besides TinyDB's interface it offers `find`, `insert`, `put` and `remove`, which change one record without
-    TinyDB's per-table conversions and keep the `_TableCache`s (next id, indexes) up to date."""
+    `find`, `insert`, `put` and `remove` keep the `_TableCache`s (next id, indexes) up to date. The record ids and
+    the document are TinyDB's (a table of "id" -> record), so `tinydb.TinyDB` reads the file as it always did;
+    `store.repository.Transaction` is the interface the controller uses."""
 
     def __init__(self, data: Data, caches: dict[str, _TableCache] | None = None) -> None:
         self.data = dict(data)
@@ -118,14 +79,12 @@ class _MemoryStorage:
         self._owned: dict[int, dict[str, Any]] = {}  # the table dicts this transaction made (held, so ids stay unique)
 
     def read(self) -> Data:
+        """The transaction's data (parsed records, and the ones this transaction put in)."""
         return self.data
 
-    def write(self, data: Data) -> None:
-        self.data = data
-        self.changed = True
-
-    def close(self) -> None:
-        """Nothing to release: the transaction owns the file."""
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        """One table's records by id, read-only by contract: change them with insert, put and remove."""
+        return self.data.get(name, {})
 
     # -- one record at a time ------------------------------------------------------------------------
 
@@ -192,6 +151,10 @@ class _MemoryStorage:
         cache = self._own(name)
         key = str(doc_id)
         old = cache.table[key]  # KeyError, as TinyDB's update, for a record that is not there
+        if doc is old:
+            # A write copies an unchanged record's bytes from the old file when it is the very same object: a parsed
+            # record changed in place and put back would be silently not written. Records are replaced, never changed.
+            raise ValueError(f"{name} record {key} was changed in place; put a new record instead")
         cache.table[key] = doc
         for field, index in list(cache.indexes.items()):
             if not isinstance(index, dict):
@@ -410,8 +373,8 @@ class StoreFile:
                 os.close(fd)  # closing the descriptor releases the flock (even when close reports an error)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """Read-modify-write: lock, read fresh data, yield a TinyDB over it, write atomically if it changed."""
+    def transaction(self) -> Iterator[Tables]:
+        """Read-modify-write: lock, read fresh data, yield its tables, write atomically if they changed."""
         problem = self.write_problem()
         if problem:
             raise StoreError(f"The store {self.path} is read-only: {problem}; nothing was changed.")
@@ -428,13 +391,9 @@ class StoreFile:
                 # must not parse it a second time. The transaction works on a copy, so this stays as parsed.
                 self._data, self._identity = data, ident
                 self.generation += 1
-            from tinydb import TinyDB  # only writers need TinyDB's tables; readers use the parsed dict
-
-            memory = _MemoryStorage(data, self._caches if data is self._data else {})
-            db = TinyDB(storage=lambda: memory)
-            db.table_class = _copy_on_write_table()
+            memory = Tables(data, self._caches if data is self._data else {})
             try:
-                yield db
+                yield memory
                 if memory.changed:
                     for table in TABLES:
                         memory.data.setdefault(table, {})
@@ -729,33 +688,6 @@ def check_document(data: Any, path: Path, *, trusted: bool = False) -> Data:
     return data
 
 
-# What every record must hold for appdeck to use it: field -> (kind, required). Values are not re-validated (a
-# hand-edited name with escape codes is shown safely), but a wrong type or a missing key would crash a reader.
-_SHARING = ("private", "organization", "groups")
-_RECORD_SHAPES: dict[str, dict[str, tuple[Any, bool]]] = {
-    "users": {"login": ("str", True), "role": (("admin", "editor", "viewer"), True), "display_name": ("str", False)},
-    "groups": {"id": ("str", True), "name": ("str", True), "members": ("str_list", False)},
-    "apps": {
-        "id": ("str", True), "name": ("str", True), "app_url": ("str", True), "owner": ("str", True),
-        "client_id": ("str", True), "client_secret": ("str", True), "description": ("str", False),
-        "thumbnail_url": ("opt_str", False), "sharing": (_SHARING, False), "groups": ("str_list", False),
-        "advanced": ("bool", False), "app_type": (("spa", "m2m", "rwa"), False),
-        "token_auth": ((None, "none", "client_secret_post", "client_secret_basic"), False),
-        "login_url": ("opt_str", False), "callback_urls": ("str_list", False), "logout_urls": ("str_list", False),
-        "web_origins": ("str_list", False), "cors_origins": ("str_list", False), "created_at": ("str", False),
-        "updated_at": ("str", False), "updated_by": ("str", False), "version": ("int", False),
-    },
-    "registered": {
-        "id": ("str", True), "name": ("str", True), "url": ("str", True), "description": ("str", False),
-        "thumbnail_url": ("opt_str", False), "sharing": (_SHARING, False), "groups": ("str_list", False),
-        "pinned": ("bool", False), "version": ("int", False),
-    },
-    "audit": {
-        "at": ("str", True), "actor": ("str", True), "action": ("str", True), "object_type": ("str", True),
-        "object_id": ("str", True), "object_name": ("str", False), "app_owner": ("opt_str", False),
-        "fields": ("str_list", False), "detail": ("str", False),
-    },
-}
 _MISSING = object()
 
 
@@ -800,7 +732,7 @@ def _compile_checker(shape: dict[str, tuple[Any, bool]]) -> Any:
     return namespace["check"]
 
 
-_CHECKERS = {table: _compile_checker(shape) for table, shape in _RECORD_SHAPES.items()}
+_CHECKERS = {table: _compile_checker(shape) for table, shape in RECORD_SHAPES.items()}
 
 
 def _check_records(data: Data, path: Path) -> None:
@@ -818,7 +750,7 @@ def _check_records(data: Data, path: Path) -> None:
             continue
         rec = data[table][doc_id]
         problem = "is malformed"
-        for field, (kind, required) in _RECORD_SHAPES[table].items():
+        for field, (kind, required) in RECORD_SHAPES[table].items():
             if field not in rec:
                 if required:
                     problem = f'has no "{field}"'

@@ -12,17 +12,12 @@ from publicsuffixlist import PublicSuffixList
 
 from store.errors import FieldError
 from store.text import CONTROL_RE, has_control
+from store.vocabulary import FIELD_LABELS, LIST_LABELS
 
-LIST_LABELS: dict[str, str] = {
-    "callback_urls": "Allowed callback URLs",
-    "logout_urls": "Allowed logout URLs",
-    "web_origins": "Allowed web origins",
-    "cors_origins": "Allowed origins (CORS)",
-}
 MAX_ENTRIES = 100
 MAX_URL = 2048
 
-LOGIN_LABEL = "Application login URL"
+LOGIN_LABEL = FIELD_LABELS["login_url"]
 
 _ORIGIN_FIELDS = frozenset({"web_origins", "cors_origins"})
 _WEB_SCHEMES = frozenset({"http", "https"})
@@ -43,7 +38,7 @@ _SEPARATORS_RE = re.compile(r"[,\r\n]")
 _TRIM = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and (c == "\t" or not has_control(c)))
 _WHITESPACE_RE = re.compile(r"\s")
 
-_KINDS = {
+_KINDS: dict[str, str] = {
     "callback": "callback URL",
     "logout": "logout URL",
     "web_origin": "web origin",

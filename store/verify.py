@@ -15,13 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from store.errors import PermissionDeniedError, StoreError
-from store.storage import SCHEMA_VERSION, StoreFile, os_reason, parse
+from store.storage import StoreFile, os_reason, parse
+from store.vocabulary import (
+    ADMIN,
+    APP_TYPES,
+    DEFAULT_APP_TYPE,
+    GROUPS_SHARING,
+    OWNER_ROLES,
+    PRIVATE_SHARING,
+    ROLES,
+    SCHEMA_VERSION,
+    SHARING,
+    TOKEN_AUTHS,
+)
 
-ROLES = ("admin", "editor", "viewer")
-OWNER_ROLES = ("admin", "editor")  # spec: viewers may not own apps
-SHARING = ("private", "organization", "groups")
-APP_TYPES = ("spa", "m2m", "rwa")
-TOKEN_AUTHS = (None, "none", "client_secret_post", "client_secret_basic")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9]{32}")
 CLIENT_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{64}")
 
@@ -56,8 +63,8 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
             add(f"{_label('users', doc_id, rec)}: the login {login!r} appears twice")
         users[login] = rec
         if rec.get("role") not in ROLES:
-            add(f"{_label('users', doc_id, rec)}: role {rec.get('role')!r} is not admin, editor or viewer")
-    if not any(u.get("role") == "admin" for u in users.values()):
+            add(f"{_label('users', doc_id, rec)}: role {rec.get('role')!r} is not one of {', '.join(ROLES)}")
+    if not any(u.get("role") == ADMIN for u in users.values()):
         add("users: the organization has no admin")
 
     groups: dict[str, dict[str, Any]] = {}
@@ -79,8 +86,8 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
             if gid not in groups:
                 add(f"{_label(table, doc_id, rec)}: group {gid!r} does not exist")
         if rec.get("sharing") not in SHARING:
-            add(f"{_label(table, doc_id, rec)}: sharing {rec.get('sharing')!r} is not private, organization or groups")
-        elif rec.get("sharing") == "groups" and not rec.get("groups"):
+            add(f"{_label(table, doc_id, rec)}: sharing {rec.get('sharing')!r} is not one of {', '.join(SHARING)}")
+        elif rec.get("sharing") == GROUPS_SHARING and not rec.get("groups"):
             add(f"{_label(table, doc_id, rec)}: shared with groups but names none")
         if not _positive_version(rec):
             add(f"{_label(table, doc_id, rec)}: version {rec.get('version')!r} is not a positive integer")
@@ -108,11 +115,11 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
         secret = rec.get("client_secret")
         if not isinstance(secret, str) or not CLIENT_SECRET_RE.fullmatch(secret):
             add(f"{where}: the client secret is not 64 URL-safe characters")  # never the value
-        if rec.get("app_type", "spa") not in APP_TYPES:
-            add(f"{where}: app type {rec.get('app_type')!r} is not spa, m2m or rwa")
-        if rec.get("token_auth") not in TOKEN_AUTHS:
+        if rec.get("app_type", DEFAULT_APP_TYPE) not in APP_TYPES:
+            add(f"{where}: app type {rec.get('app_type')!r} is not one of {', '.join(APP_TYPES)}")
+        if rec.get("token_auth") is not None and rec.get("token_auth") not in TOKEN_AUTHS:
             add(f"{where}: token auth {rec.get('token_auth')!r} is not a known method")
-        check_groups("apps", doc_id, {"sharing": "private", **rec})
+        check_groups("apps", doc_id, {"sharing": PRIVATE_SHARING, **rec})
 
     reg_ids: set[str] = set()
     for doc_id, rec in data.get("registered", {}).items():
@@ -120,7 +127,7 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
         if rid in reg_ids or rid in app_ids:
             add(f"{_label('registered', doc_id, rec)}: the id {rid!r} appears twice")
         reg_ids.add(rid)
-        check_groups("registered", doc_id, {"sharing": "private", **rec})
+        check_groups("registered", doc_id, {"sharing": PRIVATE_SHARING, **rec})
     return problems
 
 
@@ -168,7 +175,7 @@ def admins_of(path: Path) -> set[str] | None:
         data = parse(path.read_bytes(), path)
     except (OSError, StoreError):
         return None
-    return {u.get("login") for u in data.get("users", {}).values() if u.get("role") == "admin"}
+    return {u.get("login") for u in data.get("users", {}).values() if u.get("role") == ADMIN}
 
 
 def check_verifier(path: Path, user: str) -> None:

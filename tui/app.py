@@ -96,7 +96,7 @@ class AppdeckApp(App[None]):
             from tui.screens.developers import DevelopersScreen
 
             ctl = Controller(path or Path("store.json"), user, readonly=readonly)
-            warm = DevelopersScreen.prepare(ctl) if ctl.role != "viewer" else None
+            warm = DevelopersScreen.prepare(ctl) if ctl.views()[0] == DevelopersScreen.VIEW else None
         except AppdeckError as exc:
             self.call_from_thread(self.exit, return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
             return
@@ -125,10 +125,10 @@ class AppdeckApp(App[None]):
         from tui.screens.applications import ApplicationsScreen
         from tui.screens.developers import DevelopersScreen
 
-        if self.controller.role == "viewer":
+        if self.controller.views()[0] != DevelopersScreen.VIEW:
             return ApplicationsScreen()
         warm, self._warm_rows = getattr(self, "_warm_rows", None), None
-        return DevelopersScreen(warm=warm)  # type: ignore[arg-type]
+        return DevelopersScreen(warm=warm)
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_theme_ready", False):
@@ -149,7 +149,7 @@ class AppdeckApp(App[None]):
         if role != self._role:
             self._role = role
             self.notify(f"Your role is now {role}.", severity="warning", markup=False)
-            if role == "viewer":
+            if DevelopersScreen.VIEW not in self.controller.views():  # the new role has no Developers view
                 while len(self.screen_stack) > 2:
                     self.pop_screen()
                 self.switch_screen(ApplicationsScreen())
@@ -172,11 +172,12 @@ class AppdeckApp(App[None]):
         self._close_messages_no_wait()
 
     def switch_view(self) -> None:
-        """tab: Developers <-> Applications (viewers have only the Applications view)."""
-        if self.controller.role == "viewer":
-            return
+        """tab: Developers <-> Applications (only for a user who has both: the policy's `views`)."""
         from tui.screens.applications import ApplicationsScreen
         from tui.screens.developers import DevelopersScreen
+
+        if len(self.controller.views()) < 2:
+            return
 
         current = self.screen
         if isinstance(current, DevelopersScreen):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from store.errors import AppdeckError, ValidationError
-from store.text import safe
+from store.text import CONTROL_BEYOND_C0_RE, safe
+from store.vocabulary import ADVANCED_FIELDS, APP_TYPES, CHECK_KINDS, DEFAULT_ROLE, GROUPS_SHARING, ROLES, SHARING, TOKEN_AUTHS, VIEWS
 
 if TYPE_CHECKING:
     from store.controller import Controller
@@ -67,16 +67,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
-# DEL, C1 and the bidi controls of store.text (orjson escapes only C0): a JSON string holding them parses the same.
-_JSON_UNESCAPED_CONTROLS = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def print_json(value: Any) -> None:
-    """One JSON document on stdout; orjson escapes C0, and DEL, C1 and bidi controls are escaped here (\\u007f...), so none reach a terminal raw."""
+    """One JSON document on stdout; orjson escapes C0, and every other control character of store.text (DEL, C1,
+    bidi controls, separators) is escaped here (\\u007f...): a JSON string holding them parses the same, and none
+    reaches a terminal raw."""
     import orjson
 
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    sys.stdout.write(_JSON_UNESCAPED_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(CONTROL_BEYOND_C0_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def print_pairs(pairs: Sequence[tuple[str, Any]]) -> None:
@@ -111,18 +109,20 @@ def _app_options(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument("--app-url", required=create)
     p.add_argument("--description")
     p.add_argument("--thumbnail-url")
-    p.add_argument("--sharing", choices=["private", "organization", "groups"])
+    p.add_argument("--sharing", choices=SHARING)
     p.add_argument("--group", action="append", dest="groups", metavar="G", help="a group to share with (repeatable)")
     adv = p.add_argument_group("advanced settings (any of these turns advanced settings on)")
-    adv.add_argument("--type", dest="app_type", choices=["spa", "m2m", "rwa"])
+    adv.add_argument("--type", dest="app_type", choices=APP_TYPES)
     adv.add_argument("--login-url")
     adv.add_argument("--callback-url", action="append", dest="callback_urls", metavar="U")
     adv.add_argument("--logout-url", action="append", dest="logout_urls", metavar="U")
     adv.add_argument("--web-origin", action="append", dest="web_origins", metavar="U")
     adv.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="U")
-    adv.add_argument("--token-auth", choices=["none", "client_secret_post", "client_secret_basic"])
+    adv.add_argument("--token-auth", choices=TOKEN_AUTHS)
     if not create:
         p.add_argument("--no-advanced", action="store_true", help="turn advanced settings off (drops them)")
+        p.add_argument("--clear-urls", action="store_true",
+                       help="with --type m2m: clear the login URL and the URL lists (Machine to Machine apps have none)")
         p.add_argument("--if-version", type=int, metavar="N", help="refuse as a conflict unless the app is at version N")
     p.add_argument("--json", action="store_true")
 
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     apps = sub.add_parser("apps", help="built applications").add_subparsers(dest="cmd", required=True, metavar="CMD")
     p = apps.add_parser("list", help="apps you can see")
-    p.add_argument("--view", choices=["developers", "applications"], default="developers")
+    p.add_argument("--view", choices=VIEWS, default=VIEWS[0])
     p.add_argument("--json", action="store_true")
     p = apps.add_parser("show", help="one app's details")
     p.add_argument("app")
@@ -163,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = apps.add_parser("check-url", help="would this URL be allowed? (exit 0 allowed, 1 refused)")
     p.add_argument("app")
     k = p.add_mutually_exclusive_group(required=True)
-    for flag, const in (("--callback", "callback"), ("--logout", "logout"), ("--web-origin", "web_origin"), ("--cors", "cors")):
-        k.add_argument(flag, action="store_const", const=const, dest="kind")
+    for const in CHECK_KINDS:
+        k.add_argument("--" + const.replace("_", "-"), action="store_const", const=const, dest="kind")
     p.add_argument("url")
     p.add_argument("--json", action="store_true")
 
@@ -173,15 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = users.add_parser("add")
     p.add_argument("name")
-    p.add_argument("--role", choices=["admin", "editor", "viewer"], default="viewer")
+    p.add_argument("--role", choices=ROLES, default=DEFAULT_ROLE)
     p.add_argument("--display-name", default="")
     p = users.add_parser("set-role")
     p.add_argument("name")
-    p.add_argument("role", choices=["admin", "editor", "viewer"])
+    p.add_argument("role", choices=ROLES)
     p.add_argument("--inherit-to", metavar="USER")
     p = users.add_parser("remove")
     p.add_argument("name")
     p.add_argument("--inherit-to", metavar="USER")
+    p.add_argument("--yes", action="store_true")
 
     groups = sub.add_parser("groups", help="groups").add_subparsers(dest="cmd", required=True, metavar="CMD")
     p = groups.add_parser("list")
@@ -190,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = groups.add_parser("rename")
     p.add_argument("old")
     p.add_argument("new")
-    groups.add_parser("remove").add_argument("name")
+    p = groups.add_parser("remove")
+    p.add_argument("name")
+    p.add_argument("--yes", action="store_true")
     for name in ("add-member", "remove-member"):
         p = groups.add_parser(name)
         p.add_argument("group_name")
@@ -207,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--url", required=name == "add")
         p.add_argument("--description")
         p.add_argument("--thumbnail-url")
-        p.add_argument("--sharing", choices=["private", "organization", "groups"])
+        p.add_argument("--sharing", choices=SHARING)
         p.add_argument("--group", action="append", dest="groups", metavar="G")
         p.add_argument("--pinned", action=argparse.BooleanOptionalAction, default=None)
         p.add_argument("--json", action="store_true")
@@ -234,13 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- commands ------------------------------------------------------------------------------------------
 
-ADVANCED_KEYS = ("app_type", "login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins", "token_auth")
 
 
 def app_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The app fields given on the command line; any advanced option turns advanced settings on."""
     out: dict[str, Any] = {}
-    for key in ("name", "app_url", "description", "sharing", *ADVANCED_KEYS):
+    for key in ("name", "app_url", "description", "sharing", *ADVANCED_FIELDS):
         value = getattr(args, key, None)
         if value is not None:
             out[key] = value
@@ -250,11 +252,11 @@ def app_changes(args: argparse.Namespace) -> dict[str, Any]:
         out["login_url"] = None
     if args.groups is not None:
         out["groups"] = args.groups
-        out.setdefault("sharing", "groups")
-    if any(k in out for k in ADVANCED_KEYS):
+        out.setdefault("sharing", GROUPS_SHARING)
+    if any(k in out for k in ADVANCED_FIELDS):
         out["advanced"] = True
     if getattr(args, "no_advanced", False):
-        if any(k in out for k in ADVANCED_KEYS):
+        if any(k in out for k in ADVANCED_FIELDS):
             raise UsageError("--no-advanced cannot be combined with advanced options")
         out["advanced"] = False
     return out
@@ -267,7 +269,7 @@ def app_row(ctl: Controller, app: Any, groups: dict[str, str] | None = None) -> 
     return {
         "id": app.id,
         "name": app.name,
-        "type": app.app_type if app.advanced else "spa",
+        "type": app.kind,
         "sharing": app.sharing,
         "groups": [groups.get(g, g) for g in app.groups],
         "owner": app.owner,
@@ -306,7 +308,7 @@ def show_app(ctl: Controller, app: Any, *, as_json: bool, reveal: bool = False, 
         ("token auth", d["token_auth_effective"]),
         ("advanced", "on" if d["advanced"] else "off"),
     ]
-    if d["app_type"] != "m2m" or not d["advanced"]:
+    if d["has_urls"]:
         pairs += [
             ("login URL" + mark("login_url"), eff["login_url"]),
             ("callback URLs" + mark("callback_urls"), eff["callback_urls"]),
@@ -359,23 +361,22 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         changes = app_changes(args)
         if not changes:
             raise UsageError("nothing to change: give at least one field option")
-        saved = ctl.update_app(app.id, changes, expected_version=args.if_version)
+        saved = ctl.update_app(app.id, changes, expected_version=args.if_version, clear_urls=args.clear_urls)
         return report_saved(ctl, saved, args.json, f"updated {saved.app.id} \"{safe(saved.app.name)}\" (version {saved.app.version})")
     if args.cmd == "share":
         app = ctl.get_app(args.app)
-        sharing = args.sharing or "groups"
+        sharing = args.sharing or GROUPS_SHARING
         saved = ctl.share_app(app.id, sharing, args.groups or [])
         if args.json:
             print_json(app_row(ctl, saved.app))
         else:
             print(f"\"{safe(saved.app.name)}\" is now shared: {sharing}"
-                  + (f" ({', '.join(safe(g) for g in app_row(ctl, saved.app)['groups'])})" if sharing == "groups" else ""))
+                  + (f" ({', '.join(safe(g) for g in app_row(ctl, saved.app)['groups'])})" if saved.app.groups else ""))
             print("Sharing controls who sees the app here, not who can log in to it.")
         return 0
     if args.cmd == "delete":
         app = ctl.get_app(args.app)
-        if app.owner != ctl.user:
-            ctl.delete_app(app.id)  # raises the owner-only refusal before any question is asked
+        ctl.check_app_action(app, "delete")  # the refusal comes before any question; nothing is changed to learn it
         confirm(
             f"Delete \"{safe(app.name)}\"? Users and services using it can no longer authenticate, and re-creating it "
             "gives a new client ID and secret.", args.yes)
@@ -384,8 +385,7 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "rotate-secret":
         app = ctl.get_app(args.app)
-        if app.owner != ctl.user:
-            ctl.rotate_secret(app.id)
+        ctl.check_app_action(app, "rotate_secret")
         confirm(f"Rotate the secret of \"{safe(app.name)}\"? The old secret stops working at once.", args.yes)
         rotated = ctl.rotate_secret(app.id, expected_version=app.version)
         if args.json:
@@ -419,8 +419,12 @@ def cmd_users(ctl: Controller, args: argparse.Namespace) -> int:
         ctl.set_role(args.name, args.role, args.inherit_to)
         print(f"{safe(args.name)} is now {args.role}")
     elif args.cmd == "remove":
-        ctl.remove_user(args.name, args.inherit_to)
-        print(f"removed {safe(args.name)}")
+        user = ctl.check_user_change(args.name, None, args.inherit_to)
+        moving = ctl.inheritor_needed(user["login"], None)
+        confirm(f"Remove the user {safe(user['login'])} from the organization?"
+                + (f" Their {moving} built application(s) go to {safe(args.inherit_to)}." if moving else ""), args.yes)
+        ctl.remove_user(user["login"], args.inherit_to)
+        print(f"removed {safe(user['login'])}")
     return 0
 
 
@@ -437,8 +441,11 @@ def cmd_groups(ctl: Controller, args: argparse.Namespace) -> int:
     elif args.cmd == "rename":
         print(f"renamed group to {safe(ctl.rename_group(args.old, args.new)['name'])}")
     elif args.cmd == "remove":
-        n = ctl.remove_group(args.name)
-        print(f"removed group {safe(args.name)}; {n} app(s) no longer shared with it")
+        ctl.check_admin()
+        group = ctl.get_group(args.name)
+        confirm(f"Delete the group {safe(group['name'])}? Apps shared only with it become private.", args.yes)
+        n = ctl.remove_group(group["id"])
+        print(f"removed group {safe(group['name'])}; {n} app(s) no longer shared with it")
     elif args.cmd == "add-member":
         ctl.set_members(args.group_name, add=[args.member])
         print(f"added {safe(args.member)} to {safe(args.group_name)}")
@@ -458,11 +465,10 @@ def cmd_registered(ctl: Controller, args: argparse.Namespace) -> int:
             print_table(["name", "pinned", "sharing", "url", "id"], [[r.name, "yes" if r.pinned else "", r.sharing, r.url, r.id] for r in regs])
         return 0
     if args.cmd == "remove":
-        reg = next((r for r in ctl.list_registered() if r.id == args.id or r.name == args.id), None)
-        if reg is None:
-            ctl.remove_registered(args.id)  # raises the not-found error before any question is asked
-        confirm(f"Remove the registered application \"{safe(reg.name if reg else args.id)}\"?", args.yes)
-        removed = ctl.remove_registered(args.id)
+        ctl.check_admin()
+        reg = ctl.get_registered(args.id)  # resolved once, as the change resolves it; nothing changes to learn it
+        confirm(f"Remove the registered application \"{safe(reg.name)}\"?", args.yes)
+        removed = ctl.remove_registered(reg.id)
         print(f"removed {removed.id}")
         return 0
     data: dict[str, Any] = {}
@@ -473,12 +479,18 @@ def cmd_registered(ctl: Controller, args: argparse.Namespace) -> int:
         data["thumbnail_url"] = args.thumbnail_url or None
     if args.groups is not None:
         data["groups"] = args.groups
-        data.setdefault("sharing", "groups")
+        data.setdefault("sharing", GROUPS_SHARING)
     reg = ctl.add_registered(data) if args.cmd == "add" else ctl.update_registered(args.id, data)
     if args.json:
         print_json(reg.model_dump())
     else:
         print(f"{'added' if args.cmd == 'add' else 'updated'} {reg.id} \"{safe(reg.name)}\"")
+    return 0
+
+
+def cmd_org(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck org rename NAME`"""
+    print(f"organization renamed to {safe(ctl.rename_organization(args.name))}")
     return 0
 
 
@@ -495,7 +507,8 @@ def cmd_audit(ctl: Controller, args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """`appdeck info`: like `k9s info`."""
-    from store.controller import Controller, resolve_store, resolve_user
+    from store.controller import Controller
+    from store.resolve import resolve_store, resolve_user
 
     path, source = resolve_store(args.store)
     user, user_source = resolve_user(args.user)
@@ -514,7 +527,7 @@ def cmd_store(args: argparse.Namespace) -> int:
     store that does not parse. verify: "ok" or one problem per line, exit 0 or 7."""
     import datetime
 
-    from store.controller import resolve_store, resolve_user
+    from store.resolve import resolve_store, resolve_user
     from store.errors import StoreError
     from store.storage import StoreFile
     from store.verify import check_restore, check_verifier, restore_backup, verify
@@ -564,7 +577,7 @@ COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
     "groups": cmd_groups,
     "registered": cmd_registered,
     "audit": cmd_audit,
-    "org": lambda ctl, args: (ctl.rename_organization(args.name), print(f"organization renamed to {safe(args.name)}"), 0)[2],
+    "org": lambda ctl, args: cmd_org(ctl, args),
 }
 
 
@@ -638,7 +651,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             from tui.app import run_tui  # Textual is imported only for the TUI
 
             return run_tui(path, user, readonly=args.readonly)
-        from store.controller import Controller, resolve_store, resolve_user
+        from store.controller import Controller
+        from store.resolve import resolve_store, resolve_user
 
         if args.group == "info":
             return cmd_info(args)

@@ -147,7 +147,7 @@ def wants_tui(argv: Sequence[str]) -> bool:
 
 def serve(user: str | None, store: str | None) -> int:
     """Run one SSH connection's request as `user` on `store`; the exit code."""
-    from store.controller import resolve_store
+    from store.resolve import resolve_store
     from tui.cli import run
 
     if not user:

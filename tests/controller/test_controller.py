@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from store import models
-from store.controller import Controller, process_login
+from store.controller import Controller
+from store.resolve import process_login
+from store.vocabulary import RWA_WARNING
 from store.errors import ConflictError, NotFoundError, PermissionDeniedError, StoreError, ValidationError
 
 SPA = {"name": "Portal", "app_url": "https://portal.example.com"}
@@ -294,13 +296,13 @@ def test_only_the_owner_acts_admins_are_not_an_exception(org: Org, who: str, act
         assert isinstance(info.value, PermissionDeniedError)
         assert "owner" in str(info.value)
     assert org["eve"].store.path.read_bytes() == before
-    assert org[who].permissions(org["eve"].get_app(app_id)) == set()
+    assert org[who].capabilities(org["eve"].get_app(app_id)) == set()
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_the_owner_may_act(org: Org, action: str) -> None:
     app_id = app_of(org["eve"])
-    assert org["eve"].permissions(org["eve"].get_app(app_id)) == {"edit", "share", "delete", "rotate_secret", "reveal_secret"}
+    assert org["eve"].capabilities(org["eve"].get_app(app_id)) == {"edit", "share", "delete", "rotate_secret", "reveal_secret"}
     ACTIONS[action](org["eve"], app_id)
 
 
@@ -397,13 +399,13 @@ def test_secret_never_in_audit_errors_or_details(org: Org) -> None:
 def test_rwa_create_and_switch_return_a_warning(org: Org) -> None:
     eve = org["eve"]
     saved = eve.create_app({**SPA, "advanced": True, "app_type": "rwa"})
-    assert saved.warnings == [models.RWA_WARNING]
+    assert saved.warnings == [RWA_WARNING]
     assert "sunset" in saved.warnings[0]
     assert eve.create_app(SPA).warnings == []
     spa = eve.create_app({**SPA, "name": "s", "advanced": True}).app
     assert eve.update_app(spa.id, {"description": "d"}).warnings == []
     switched = eve.update_app(spa.id, {"app_type": "rwa"})
-    assert switched.warnings == [models.RWA_WARNING]
+    assert switched.warnings == [RWA_WARNING]
     assert eve.update_app(spa.id, {"description": "again"}).warnings == []
 
 

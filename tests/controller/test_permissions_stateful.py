@@ -345,7 +345,7 @@ class PermissionMachine(RuleBasedStateMachine):
                 continue
             ctl = self.ctl(login)
             for app in ctl.list_apps("developers"):
-                assert bool(ctl.permissions(app)) == (app.owner == login)
+                assert bool(ctl.capabilities(app)) == (app.owner == login)
 
 
 PermissionMachine.TestCase.settings = settings(

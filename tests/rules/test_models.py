@@ -13,11 +13,10 @@ from store.models import (
     GroupRecord,
     RegisteredInput,
     UserRecord,
-    effective_token_auth,
-    effective_urls,
     validate_app_input,
     validate_model,
 )
+from store.policy import effective_token_auth, effective_urls
 from store.text import has_control, safe
 
 BASE = {"name": "Portal", "app_url": "https://portal.example.com"}

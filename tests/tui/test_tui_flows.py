@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Input, Select, SelectionList, Static, Switch
 
 from store.controller import Controller
-from store.models import RWA_WARNING
+from store.vocabulary import RWA_WARNING
 from tui.screens.app_form import AppFormScreen
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.confirm import ConfirmScreen, DeleteScreen

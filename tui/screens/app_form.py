@@ -11,15 +11,30 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, Switch
 
+from store import policy
 from store.controller import Saved
 from store.errors import AppdeckError, ConflictError, ValidationError
-from store.records import APP_TYPE_LABELS, FIELD_LABELS, RWA_WARNING, SHARING_LABELS, AppRecord
+from store.records import AppRecord
 from store.text import safe
+from store.vocabulary import (
+    APP_TYPE_LABELS,
+    DEFAULT_APP_TYPE,
+    DEFAULT_RWA_TOKEN_AUTH,
+    DEFAULT_SHARING,
+    FIELD_LABELS,
+    GROUPS_SHARING,
+    LIST_FIELDS,
+    RWA,
+    RWA_WARNING,
+    SHARING_LABELS,
+    TOKEN_AUTHS,
+    AppType,
+)
 from tui.screens.common import DeckMixin, notify_error
 
 
 TEXT_FIELDS = ("name", "description", "app_url", "thumbnail_url")
-ADV_TEXT_FIELDS = ("login_url", "callback_urls", "logout_urls", "web_origins", "cors_origins")
+ADV_TEXT_FIELDS = ("login_url", *LIST_FIELDS)
 PLACEHOLDERS = {
     "name": "My App",
     "description": "What it is for (140 characters at most)",
@@ -47,11 +62,12 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
         self.touched: set[str] = set()
         self.tried_save = False
         self._loaded = False
+        self._rwa_token_auth = (app.token_auth if app is not None and app.kind == RWA else None) or DEFAULT_RWA_TOKEN_AUTH
 
     def _initial(self) -> dict[str, Any]:
         a = self.editing
         if a is None:
-            return {"sharing": "organization", "advanced": False, "app_type": "spa", "groups": []}
+            return {"sharing": DEFAULT_SHARING, "advanced": False, "app_type": DEFAULT_APP_TYPE, "groups": []}
         return a.model_dump()
 
     def compose(self) -> ComposeResult:
@@ -65,7 +81,7 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
                 for f in TEXT_FIELDS:
                     yield from self._text_field(f, init.get(f) or "")
                 yield Label("Sharing", classes="field-label")
-                yield Select([(label, key) for key, label in SHARING_LABELS.items()], value=init.get("sharing", "organization"),
+                yield Select([(label, key) for key, label in SHARING_LABELS.items()], value=init.get("sharing", DEFAULT_SHARING),
                              allow_blank=False, id="sharing")
                 yield SelectionList[str](*[(Content(safe(g["name"])), g["id"], g["id"] in init.get("groups", [])) for g in groups], id="groups")
                 yield Static("", id="error-groups", classes="field-error")
@@ -75,12 +91,12 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
                     yield Switch(value=bool(init.get("advanced")), id="advanced")
                 with Vertical(id="advanced-box"):
                     yield Label("Application type", classes="field-label")
-                    yield Select([(label, key) for key, label in APP_TYPE_LABELS.items()], value=init.get("app_type") or "spa",
+                    yield Select([(label, key) for key, label in APP_TYPE_LABELS.items()], value=init.get("app_type") or DEFAULT_APP_TYPE,
                                  allow_blank=False, id="app_type")
                     yield Static(RWA_WARNING, id="rwa-warning", classes="warning hidden")
                     yield Label("Token endpoint authentication method (Regular Web Application only)", classes="field-label")
-                    yield Select([(v, v) for v in ("none", "client_secret_post", "client_secret_basic")],
-                                 value=init.get("token_auth") or "client_secret_post", allow_blank=False, id="token_auth")
+                    yield Select([(v, v) for v in TOKEN_AUTHS], value=self._shown_token_auth(init.get("app_type") or DEFAULT_APP_TYPE),
+                                 allow_blank=False, id="token_auth")
                     yield Static("", id="error-token_auth", classes="field-error")
                     with Vertical(id="url-box"):
                         for f in ADV_TEXT_FIELDS:
@@ -110,8 +126,13 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
 
     # -- reading the form ----------------------------------------------------------------------------
 
+    def _shown_token_auth(self, app_type: AppType) -> str:
+        """The method the token field shows: the one a Regular Web App chose, else the type's fixed method."""
+        return self._rwa_token_auth if policy.token_auth_choosable(app_type) else policy.effective_token_auth(app_type, None)
+
     def draft(self) -> dict[str, Any]:
-        """What the form would save, as plain data for the controller (hidden M2M URL fields are not sent)."""
+        """What the form would save, as plain data for the controller. The URL fields go as typed even when the
+        type hides them (Machine to Machine): the save asks before clearing them, it never drops them silently."""
         val = lambda f: self.query_one(f"#{f}", Input).value  # noqa: E731
         advanced = self.query_one("#advanced", Switch).value
         sharing = self.query_one("#sharing", Select).value
@@ -121,22 +142,17 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             "app_url": val("app_url"),
             "thumbnail_url": val("thumbnail_url").strip() or None,
             "sharing": sharing,
-            "groups": list(self.query_one("#groups", SelectionList).selected) if sharing == "groups" else [],
+            "groups": list(self.query_one("#groups", SelectionList).selected) if sharing == GROUPS_SHARING else [],
             "advanced": advanced,
         }
         if advanced:
             app_type = self.query_one("#app_type", Select).value
             data["app_type"] = app_type
-            if app_type == "rwa":
+            if policy.token_auth_choosable(app_type):  # type: ignore[arg-type]
                 data["token_auth"] = self.query_one("#token_auth", Select).value
-            if app_type == "m2m":
-                # The form hides these for Machine to Machine: choosing M2M here means clearing them.
-                data["login_url"] = None
-                data.update({f: [] for f in ADV_TEXT_FIELDS[1:]})
-            else:
-                data["login_url"] = val("login_url").strip() or None
-                for f in ADV_TEXT_FIELDS[1:]:
-                    data[f] = val(f)
+            data["login_url"] = val("login_url").strip() or None
+            for f in LIST_FIELDS:
+                data[f] = val(f)
         return data
 
     def dirty(self) -> bool:
@@ -146,19 +162,26 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
 
     def _sync_visibility(self) -> None:
         advanced = self.query_one("#advanced", Switch).value
-        app_type = self.query_one("#app_type", Select).value
+        app_type: AppType = self.query_one("#app_type", Select).value  # type: ignore[assignment]
+        urls_allowed = policy.has_urls(app_type)
+        choosable = policy.token_auth_choosable(app_type)
         self.query_one("#advanced-box").set_class(not advanced, "hidden")
-        self.query_one("#groups").set_class(self.query_one("#sharing", Select).value != "groups", "hidden")
-        self.query_one("#url-box").set_class(app_type == "m2m", "hidden")
-        self.query_one("#m2m-note").set_class(app_type != "m2m", "hidden")
-        self.query_one("#rwa-warning").set_class(app_type != "rwa", "hidden")
-        self.query_one("#token_auth", Select).disabled = app_type != "rwa"
+        self.query_one("#groups").set_class(self.query_one("#sharing", Select).value != GROUPS_SHARING, "hidden")
+        self.query_one("#url-box").set_class(not urls_allowed, "hidden")
+        self.query_one("#m2m-note").set_class(urls_allowed, "hidden")
+        self.query_one("#rwa-warning").set_class(app_type != RWA, "hidden")
+        token = self.query_one("#token_auth", Select)
+        token.disabled = not choosable
+        shown = self._shown_token_auth(app_type)
+        if token.value != shown:
+            token.value = shown
 
     def validate_live(self) -> None:
         """Ask the controller which rules the draft breaks; show them on fields the user has touched."""
         ctl = self.deck.controller
         data = self.draft()
-        problems = ctl.draft_problems(data)
+        # URLs a Machine to Machine draft holds are cleared on save, after a question: not errors to show now.
+        problems = ctl.draft_problems({**data, **policy.cleared_urls()} if ctl.m2m_clearing(data) else data)
         by_field: dict[str, list[str]] = {}
         for p in problems:
             by_field.setdefault(p.field, []).append(p.message)
@@ -170,13 +193,13 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             if f in (*TEXT_FIELDS, *ADV_TEXT_FIELDS):
                 self.query_one(f"#{f}", Input).set_class(bool(shown), "-invalid")
         eff = ctl.preview_effective(data)
-        if data.get("advanced") and data.get("app_type") == "m2m":
+        if not policy.has_urls(policy.effective_type(data)):
             self.query_one("#preview", Static).update(Content("Effective URLs: none (Machine to Machine)."))
             return
         parts: list[str | tuple[str, str]] = [("Effective URLs (what the app will allow)", "bold"), "\n"]
         for key, label in (("login_url", "login"), ("callback_urls", "callbacks"), ("logout_urls", "logout"),
                            ("web_origins", "web origins"), ("cors_origins", "CORS")):
-            value = eff[key]
+            value = eff[key]  # type: ignore[literal-required]
             text = ", ".join(v or "" for v in value) if isinstance(value, list) else (value or "")
             parts += [f"  {label:<12}", safe(text) or "—", ("  derived" if eff["derived"][key] else "", "italic"), "\n"]
         self.query_one("#preview", Static).update(Content.assemble(*parts[:-1]))
@@ -187,6 +210,8 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             self.validate_live()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "token_auth" and not event.select.disabled:
+            self._rwa_token_auth = str(event.value)  # the Regular Web App's choice, shown again if it comes back
         if self._loaded:
             self._sync_visibility()
             self.validate_live()
@@ -204,14 +229,32 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
     # -- save / cancel -------------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        ctl = self.deck.controller
+        """Save; a Machine to Machine draft that still holds URLs first asks whether to clear them, naming them."""
         data = self.draft()
+        clearing = self.deck.controller.m2m_clearing(data)
+        if not clearing:
+            self._save(data, clear_urls=False)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(clear: bool | None) -> None:
+            if clear:
+                self._save(data, clear_urls=True)
+
+        self.app.push_screen(ConfirmScreen(
+            "Clear the URLs?",
+            "Machine to Machine apps have no login, callback, logout or origin URLs. Saving clears "
+            + policy.describe_clearing(clearing) + ".",
+            confirm_label="Clear and save"), answered)
+
+    def _save(self, data: dict[str, Any], *, clear_urls: bool) -> None:
+        ctl = self.deck.controller
         banner = self.query_one("#banner", Static)
         try:
             if self.editing is None:
-                saved = ctl.create_app(data)
+                saved = ctl.create_app(data, clear_urls=clear_urls)
             else:
-                saved = ctl.update_app(self.editing.id, data, expected_version=self.editing.version)
+                saved = ctl.update_app(self.editing.id, data, expected_version=self.editing.version, clear_urls=clear_urls)
         except ValidationError as exc:
             self.tried_save = True
             self.validate_live()

@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from store.errors import AppdeckError
 from store.text import safe
+from store.vocabulary import View
 from tui.widgets.details_pane import DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
@@ -29,7 +30,7 @@ def short_time(stamp: str) -> str:
 def top_bar(app: AppdeckApp, view: str) -> Content:
     """Organization, acting user and role, and which view is showing; all stored text literal."""
     ctl = app.controller
-    views = ["Developers", "Applications"] if ctl.role != "viewer" else ["Applications"]
+    views = [v.capitalize() for v in ctl.views()]
     parts: list[str | tuple[str, str]] = [("appdeck", "bold"), "  ", safe(ctl.organization), "  ·  ", safe(ctl.user), f" ({ctl.role})"]
     if ctl.readonly:
         parts.append(("  READ-ONLY", "bold reverse"))
@@ -68,7 +69,7 @@ class ListScreen(DeckMixin, Screen[None]):
     the filter, escape clears it, tab switches the view. A view says which it is, what its filter searches, its
     columns and its empty text, and provides `reload` and `show_details`."""
 
-    VIEW: ClassVar[str] = ""  # "developers" or "applications": marked in the top bar
+    VIEW: ClassVar[View]  # which of the policy's views this is: marked in the top bar
     FILTER_HINT: ClassVar[str] = ""
     COLUMNS: ClassVar[list[Column]] = []
     EMPTY_TEXT: ClassVar[str] = ""
@@ -98,7 +99,7 @@ class ListScreen(DeckMixin, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_view":
             try:
-                return self.deck.controller.role != "viewer"  # viewers have one view: no tab key to show
+                return len(self.deck.controller.views()) > 1  # one view (a viewer): no tab key to show
             except AppdeckError:  # e.g. removed meanwhile; the app's poll says so and exits
                 return False
         return True

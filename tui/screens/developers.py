@@ -10,9 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 
+from store import policy
 from store.errors import AppdeckError
 from store.records import AppRecord, gc_paused
 from store.text import safe
+from store.vocabulary import APP_TYPE_SHORT, SHARING_SHORT, AppAction
 from tui.screens.common import ListScreen, notify_error, settle_memory, short_time
 from tui.widgets.details_pane import DetailsPane
 from tui.widgets.row_list import Column, RowList, search_key
@@ -20,10 +22,10 @@ from tui.widgets.row_list import Column, RowList, search_key
 if TYPE_CHECKING:
     from store.controller import Controller
 
-APP_ACTIONS = {"edit_app": "edit", "share_app": "share", "delete_app": "delete", "rotate_secret": "rotate_secret",
-               "reveal_secret": "reveal_secret", "copy_secret": "reveal_secret"}
-TYPE_SHORT = {"spa": "SPA", "m2m": "M2M", "rwa": "RWA"}
-SHARING_SHORT = {"private": "private", "organization": "org", "groups": "groups"}
+# Which of the policy's app actions each key needs (the controller's `capabilities` says which are allowed).
+APP_ACTIONS: dict[str, AppAction] = {"edit_app": "edit", "share_app": "share", "delete_app": "delete",
+                                     "rotate_secret": "rotate_secret", "reveal_secret": "reveal_secret",
+                                     "copy_secret": "reveal_secret"}
 SEARCH_FIELDS = ("name", "description", "app_url", "owner", "client_id")
 CELL_FIELDS = ("name", "advanced", "app_type", "sharing", "owner", "updated_at")
 
@@ -43,8 +45,8 @@ def _search_of(app: AppRecord) -> str:
 def _cells_of(app: AppRecord) -> tuple[str, ...]:
     """A list line's cells, made when the line is drawn (no per-row copy of them is kept)."""
     name, advanced, app_type, sharing, owner, updated_at = app.values(*CELL_FIELDS)
-    kind = app_type if advanced else "spa"
-    return (safe(name), TYPE_SHORT.get(kind, safe(kind)), SHARING_SHORT.get(sharing, safe(sharing)), safe(owner),
+    kind = policy.kind_of(advanced, app_type)
+    return (safe(name), APP_TYPE_SHORT.get(kind, safe(kind)), SHARING_SHORT.get(sharing, safe(sharing)), safe(owner),
             short_time(updated_at))
 
 
@@ -54,7 +56,7 @@ def _sort_value_of(app: AppRecord, column: int) -> Any:
     if column == 0:
         return str(name).lower()
     if column == 1:
-        return str(app_type if advanced else "spa")
+        return str(policy.kind_of(advanced, app_type))
     return (str(sharing), str(owner), str(updated_at))[column - 2]
 
 
@@ -98,7 +100,7 @@ class DevelopersScreen(ListScreen):
     def reload(self, *, keep: str | None = None, external: bool = False) -> None:
         """Re-read the apps through the controller and keep the cursor on the same app."""
         try:
-            apps = self.deck.controller.list_apps("developers")
+            apps = self.deck.controller.list_apps(self.VIEW)
         except AppdeckError as exc:
             notify_error(self.deck, exc)
             return
@@ -116,7 +118,7 @@ class DevelopersScreen(ListScreen):
         settle_memory()
         self.show_details()
         current = self.current
-        self._allowed_shown = self.deck.controller.permissions(current) if current is not None else None
+        self._allowed_shown = self.deck.controller.capabilities(current) if current is not None else None
         self.refresh_bindings()
         if external and (added or removed or changed):
             self.deck.notify(
@@ -169,7 +171,7 @@ class DevelopersScreen(ListScreen):
     @classmethod
     def prepare(cls, controller: Controller) -> Warm:
         """The first list, made off the event loop (the app's opening worker); its search keys come after the rows."""
-        apps = controller.list_apps("developers")
+        apps = controller.list_apps(cls.VIEW)
         return Warm(apps, [a.id for a in apps], None)
 
     @property
@@ -184,7 +186,7 @@ class DevelopersScreen(ListScreen):
             self._secret = None
         self.show_details()
         app = self.current
-        allowed = self.deck.controller.permissions(app) if app is not None else None
+        allowed = self.deck.controller.capabilities(app) if app is not None else None
         if allowed != self._allowed_shown:  # the footer re-renders only when the keys it shows change
             self._allowed_shown = allowed
             self.refresh_bindings()
@@ -202,7 +204,7 @@ class DevelopersScreen(ListScreen):
         ctl = self.deck.controller
         d = ctl.details(app)
         eff = d["effective"]
-        secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in ctl.permissions(app) else "   (owner only)")
+        secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in ctl.capabilities(app) else "   (owner only)")
         if self.revealed == app.id:
             if self._secret is None or self._secret[:2] != (app.id, app.version):
                 try:
@@ -223,7 +225,7 @@ class DevelopersScreen(ListScreen):
             ("Client ID", d["client_id"] + "   c copies"),
             ("Client secret", secret),
         ]
-        if not (d["advanced"] and d["app_type"] == "m2m"):
+        if d["has_urls"]:
             for key, label in (("login_url", "Login URL"), ("callback_urls", "Callbacks"), ("logout_urls", "Logout URLs"),
                                ("web_origins", "Web origins"), ("cors_origins", "CORS origins")):
                 value = eff[key]
@@ -245,10 +247,10 @@ class DevelopersScreen(ListScreen):
         if action == "new_app":
             return True if ctl.can_create() else None
         if action == "settings":
-            return ctl.role == "admin"
+            return bool(ctl.settings_tabs())
         if action in APP_ACTIONS:
             app = self.current
-            return True if app is not None and APP_ACTIONS[action] in ctl.permissions(app) else None
+            return True if app is not None and APP_ACTIONS[action] in ctl.capabilities(app) else None
         if action in ("copy_client_id", "check_url"):
             return True if self.current is not None else None
         return True

@@ -13,12 +13,12 @@ from textual.widgets import Button, Label, RadioButton, RadioSet, SelectionList,
 
 from store.controller import Saved
 from store.errors import AppdeckError, ValidationError
-from store.records import SHARING_LABELS, AppRecord
+from store.records import AppRecord
 from store.text import safe
+from store.vocabulary import GROUPS_SHARING, SHARING, SHARING_LABELS, Sharing
 from tui.screens.common import DeckMixin, notify_error
 
-
-MODES = tuple(SHARING_LABELS)
+MODES = SHARING
 
 
 class SharingScreen(DeckMixin, ModalScreen[Saved | None]):
@@ -60,19 +60,19 @@ class SharingScreen(DeckMixin, ModalScreen[Saved | None]):
         modes.focus()
         self._sync()
 
-    def mode(self) -> str:
+    def mode(self) -> Sharing:
         pressed = self.query_one(RadioSet).pressed_index
         return MODES[pressed] if pressed >= 0 else self.target.sharing
 
     def _sync(self) -> None:
-        self.query_one("#groups", SelectionList).disabled = self.mode() != "groups"
+        self.query_one("#groups", SelectionList).disabled = self.mode() != GROUPS_SHARING
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self._sync()
 
     def action_save(self) -> None:
         mode = self.mode()
-        groups = list(self.query_one("#groups", SelectionList).selected) if mode == "groups" else []
+        groups = list(self.query_one("#groups", SelectionList).selected) if mode == GROUPS_SHARING else []
         try:
             saved = self.deck.controller.share_app(self.target.id, mode, groups, expected_version=self.target.version)
         except ValidationError as exc:

@@ -14,11 +14,8 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 from store.errors import AppdeckError
 from store.records import AppRecord
 from store.text import safe
-
+from store.vocabulary import CHECK_KINDS, CHECK_LABELS, CheckKind
 from tui.screens.common import DeckMixin
-
-
-KINDS = (("callback", "Callback"), ("logout", "Logout"), ("web_origin", "Web origin"), ("cors", "CORS origin"))
 
 
 class UrlCheckScreen(DeckMixin, ModalScreen[None]):
@@ -34,17 +31,17 @@ class UrlCheckScreen(DeckMixin, ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Label(Content.assemble("Check a URL against “", safe(self.target.name), "”"), classes="dialog-title")
             with RadioSet(id="kind"):
-                for i, (_, label) in enumerate(KINDS):
-                    yield RadioButton(label, value=i == 0)
+                for i, kind in enumerate(CHECK_KINDS):
+                    yield RadioButton(CHECK_LABELS[kind], value=i == 0)
             yield Input(placeholder="https://app.example.com/callback", id="url")
             yield Static("", id="verdict")
 
     def on_mount(self) -> None:
         self.query_one("#url", Input).focus()
 
-    def kind(self) -> str:
+    def kind(self) -> CheckKind:
         index = self.query_one(RadioSet).pressed_index
-        return KINDS[max(index, 0)][0]
+        return CHECK_KINDS[max(index, 0)]
 
     def _check(self) -> None:
         url = self.query_one("#url", Input).value.strip()

@@ -1,0 +1,286 @@
+"""Who may do what, and what each view shows (spec sections 1-3, 5, 6): pure functions over stored records.
+
+The controller asks these for every front end; a screen or a CLI command asks the controller (`capabilities`,
+`views`, `settings_tabs`, ...) and shows the answer. Nothing here reads a file, and nothing here takes a user's
+input: records come from the store, the acting user from the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
+
+from store import urls
+from store.vocabulary import (
+    ADMIN,
+    APP_ACTIONS,
+    DEFAULT_APP_TYPE,
+    DEFAULT_RWA_TOKEN_AUTH,
+    FIELD_LABELS,
+    FIXED_TOKEN_AUTH,
+    GROUPS_SHARING,
+    LIST_FIELDS,
+    M2M,
+    OWNER_ROLES,
+    SETTINGS_TABS,
+    URL_FIELDS,
+    VIEWS,
+    AppAction,
+    AppType,
+    ListField,
+    SettingsTab,
+    TokenAuth,
+    UrlField,
+    View,
+)
+
+Rec = Mapping[str, Any]
+NO_ACTIONS: frozenset[AppAction] = frozenset()
+ALL_ACTIONS: frozenset[AppAction] = frozenset(APP_ACTIONS)
+
+
+# -- roles (section 1) -----------------------------------------------------------------------------------------
+
+
+def may_create_apps(role: str) -> bool:
+    """Editors and admins create (and so own) built applications; viewers own nothing."""
+    return role in OWNER_ROLES
+
+
+def may_administer(role: str) -> bool:
+    """Admins manage users, groups, registered applications and the organization."""
+    return role == ADMIN
+
+
+def may_inherit(role: str | None) -> bool:
+    """An inheritor of someone's apps is an admin or an editor (someone who may own apps)."""
+    return role is not None and may_create_apps(role)
+
+
+def needs_inheritor(new_role: str | None, owned: int) -> bool:
+    """Demoting to a role that owns nothing, or removing (new_role None), while owning apps needs an inheritor."""
+    return owned > 0 and (new_role is None or not may_create_apps(new_role))
+
+
+def keeps_an_admin(users: list[Rec], login: str, new_role: str | None) -> bool:
+    """After `login` gets `new_role` (None: removed), is there still an admin?"""
+    return any(
+        (new_role if u.get("login") == login else u.get("role")) == ADMIN
+        for u in users
+        if not (u.get("login") == login and new_role is None)
+    )
+
+
+def settings_tabs(role: str) -> tuple[SettingsTab, ...]:
+    """The Settings tabs a role has: admins all three, everyone else none (no Settings at all)."""
+    return SETTINGS_TABS if may_administer(role) else ()
+
+
+# -- views (section 5) -----------------------------------------------------------------------------------------
+
+
+def views(role: str) -> tuple[View, ...]:
+    """The views a role has, the first one opening: a viewer has no Developers view."""
+    return VIEWS if may_create_apps(role) else tuple(v for v in VIEWS if v != "developers")
+
+
+def app_visibility(view: View, role: str, me: str, my_groups: set[str]) -> Callable[[Rec], bool]:
+    """Spec section 5 as a test of one stored app: the owner always; private never; organization and groups by view
+    and role. One closure per listing, so a list of 100,000 apps pays one small call per record."""
+    shared = view in views(role)
+
+    def visible(rec: Rec) -> bool:
+        if rec.get("owner") == me:
+            return True
+        if not shared:
+            return False
+        sharing = rec.get("sharing")
+        if sharing == "organization":
+            return True
+        return sharing == GROUPS_SHARING and not my_groups.isdisjoint(rec.get("groups", ()))
+
+    return visible
+
+
+def registered_visibility(role: str, my_groups: set[str]) -> Callable[[Rec], bool]:
+    """Registered apps in the Applications view (section 6): the same three modes; admins, who manage them, also
+    see the private ones."""
+    admin = may_administer(role)
+
+    def visible(rec: Rec) -> bool:
+        sharing = rec.get("sharing")
+        if sharing == "organization":
+            return True
+        if sharing == GROUPS_SHARING:
+            return not my_groups.isdisjoint(rec.get("groups", ()))
+        return admin
+
+    return visible
+
+
+def audit_visibility(role: str, my_id: str, owned_app_ids: set[str]) -> Callable[[Rec], bool]:
+    """Section 8: admins see the whole trail; anyone else the entries about apps they own (now, or when the entry
+    was written), matched by user id, so a login removed and added again is a new person with no past."""
+    if may_administer(role):
+        return lambda entry: True
+
+    def visible(entry: Rec) -> bool:
+        if entry.get("object_type") != "app":
+            return False
+        return entry.get("object_id") in owned_app_ids or audit_owner_id(entry) == my_id
+
+    return visible
+
+
+def user_id(user: Rec) -> str:
+    """A user's identity for the audit trail: the id given when they were added (a store written before ids
+    existed: their login, marked as such, which no id a new user gets can equal)."""
+    return str(user.get("id") or f"login:{user.get('login', '')}")
+
+
+def audit_owner_id(entry: Rec) -> str | None:
+    """The id of the app's owner an entry was written for (older entries: the login, as `user_id` reads it)."""
+    if entry.get("app_owner_id"):
+        return str(entry["app_owner_id"])
+    owner = entry.get("app_owner")
+    return f"login:{owner}" if owner else None
+
+
+def sees_all_counts(role: str) -> bool:
+    """The user list shows admins how many apps each user owns; anyone else only counts of apps they can see."""
+    return may_administer(role)
+
+
+# -- actions on one app (section 2) ----------------------------------------------------------------------------
+
+
+def app_actions(app: Rec | Any, me: str, role: str, *, readonly: bool) -> frozenset[AppAction]:
+    """What the acting user may do to an app: only its owner acts on it (admins are no exception), never in a
+    read-only session, and never a viewer (who owns nothing: a stored app owned by one is a store problem)."""
+    owner = app.get("owner") if isinstance(app, Mapping) else app.owner
+    if readonly or owner != me or not may_create_apps(role):
+        return NO_ACTIONS
+    return ALL_ACTIONS
+
+
+ACTION_WORDS: dict[AppAction, str] = {
+    "edit": "edit",
+    "share": "share",
+    "delete": "delete",
+    "rotate_secret": "rotate the secret of",
+    "reveal_secret": "reveal the secret of",
+}
+
+
+def refusal(action: AppAction, name: str, owner: str, *, readonly: bool, role: str) -> str:
+    """Why the acting user may not take `action` on an app they can see, in one sentence."""
+    if readonly:
+        return "appdeck is read-only in this session; nothing was changed."
+    if not may_create_apps(role):
+        return "Viewers own nothing and cannot change built applications."
+    return f'Only the owner of "{name}" ({owner}) can {ACTION_WORDS[action]} it.'
+
+
+# -- effective values (section 3) ------------------------------------------------------------------------------
+
+
+class EffectiveUrls(TypedDict):
+    """What an app really allows, with a flag per value saying whether it was derived."""
+
+    login_url: str | None
+    callback_urls: list[str]
+    logout_urls: list[str]
+    web_origins: list[str]
+    cors_origins: list[str]
+    derived: dict[str, bool]
+
+
+def _getter(app: Rec | Any) -> Callable[..., Any]:
+    if isinstance(app, Mapping):
+        return app.get
+    return lambda k, d=None: getattr(app, k, d)
+
+
+def kind_of(advanced: object, app_type: AppType) -> AppType:
+    """The effective type from the two stored fields: advanced settings off means a Single Page Application."""
+    return app_type if advanced else DEFAULT_APP_TYPE
+
+
+def effective_type(app: Rec | Any) -> AppType:
+    """Advanced settings off means a Single Page Application; on, the type chosen."""
+    get = _getter(app)
+    return kind_of(get("advanced", False), get("app_type", DEFAULT_APP_TYPE))
+
+
+def effective_token_auth(app_type: AppType, token_auth: str | None) -> TokenAuth:
+    """The method the app really uses: spa none, m2m client_secret_post, rwa as set (default post)."""
+    fixed = FIXED_TOKEN_AUTH.get(app_type)
+    if fixed is not None:
+        return fixed
+    return token_auth or DEFAULT_RWA_TOKEN_AUTH  # type: ignore[return-value]
+
+
+def token_auth_choosable(app_type: AppType) -> bool:
+    """Only a Regular Web Application chooses its token endpoint method."""
+    return app_type not in FIXED_TOKEN_AUTH
+
+
+def has_urls(app_type: AppType) -> bool:
+    """Machine to Machine apps have no login, callback, logout or origin URLs."""
+    return app_type != M2M
+
+
+def effective_urls(app: Rec | Any) -> EffectiveUrls:
+    """What the app really allows (spec section 3): login = login URL, else app URL; callbacks = the list, else
+    [login]; logout = the list, else [login]; web origins and CORS = the list, else the callbacks' origins."""
+    get = _getter(app)
+    advanced = bool(get("advanced", False))
+    if not has_urls(effective_type(app)):
+        return EffectiveUrls(login_url=None, callback_urls=[], logout_urls=[], web_origins=[], cors_origins=[],
+                             derived={f: False for f in URL_FIELDS})
+
+    def own(field: str) -> Any:
+        return get(field) if advanced else None
+
+    login = own("login_url") or get("app_url")
+    callbacks = list(own("callback_urls") or []) or [login]
+    logout = list(own("logout_urls") or []) or [login]
+    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks) if o))
+    return EffectiveUrls(
+        login_url=login,
+        callback_urls=callbacks,
+        logout_urls=logout,
+        web_origins=list(own("web_origins") or []) or derived_origins,
+        cors_origins=list(own("cors_origins") or []) or derived_origins,
+        derived={f: not own(f) for f in URL_FIELDS},
+    )
+
+
+def urls_an_m2m_app_cannot_hold(values: Rec) -> list[UrlField]:
+    """The URL fields that are set in `values` (a record or a draft): what switching it to M2M would have to
+    clear, or what an M2M save that sets them breaks."""
+    return [f for f in URL_FIELDS if values.get(f)]
+
+
+def m2m_clearing(values: Rec) -> dict[UrlField, int]:
+    """Per URL field set in `values`, how many entries switching to M2M clears (a login URL counts one)."""
+    out: dict[UrlField, int] = {}
+    for f in urls_an_m2m_app_cannot_hold(values):
+        v = values.get(f)
+        out[f] = len(v) if isinstance(v, list) else 1
+    return out
+
+
+def describe_clearing(clearing: Mapping[UrlField, int]) -> str:
+    """'Allowed callback URLs (2 entries), Application login URL (1 entry)'."""
+    return ", ".join(f"{FIELD_LABELS[f]} ({n} entr{'y' if n == 1 else 'ies'})" for f, n in clearing.items())
+
+
+def cleared_urls() -> dict[str, Any]:
+    """The changes that clear every URL field (`--clear-urls`, the TUI's confirmed switch to M2M)."""
+    return {"login_url": None, **{f: [] for f in LIST_FIELDS}}
+
+
+def list_field_of(field: str) -> ListField | None:
+    """The URL list kind named `field`, or None."""
+    return next((f for f in LIST_FIELDS if f == field), None)
