@@ -19,8 +19,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import orjson
-
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "-_"
 ADJ = ("Billing", "Payroll", "Customer", "Partner", "Internal", "Mobile", "Legacy", "Analytics", "Support", "Sales",

@@ -26,8 +26,9 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -65,7 +66,7 @@ class RenderHook:
                 pred, fut = w
                 try:
                     ok = pred()
-                except Exception:  # noqa: BLE001 - a predicate on a changing product must not break the app
+                except Exception:
                     ok = False
                 if ok and not fut.done():
                     fut.set_result((time.perf_counter(), time.process_time()))
@@ -87,7 +88,7 @@ class RenderHook:
         press = asyncio.ensure_future(pilot.press(key))
         try:
             t1, c1 = await asyncio.wait_for(asyncio.shield(fut), TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.waiter = None
             await press
             return None, None
@@ -99,7 +100,7 @@ class RenderHook:
         self.waiter = (pred, fut)
         try:
             return await asyncio.wait_for(asyncio.shield(fut), TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.waiter = None
             return None
 
@@ -110,7 +111,7 @@ async def wait_until(pred: Callable[[], bool], timeout: float = 120.0, step: flo
         try:
             if pred():
                 return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         await asyncio.sleep(step)
     return False
@@ -131,7 +132,7 @@ def make_app(path: Path, user: str) -> Any:
 def plain(static: Any) -> str:
     try:
         return str(static.content)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return ""
 
 
@@ -139,7 +140,7 @@ def plain(static: Any) -> str:
 
 
 async def bench_tui(path: Path, user: str, trials: int) -> dict[str, Any]:
-    from textual.widgets import Input, Static
+    from textual.widgets import Input
 
     from tui.widgets.row_list import RowList
 
@@ -326,7 +327,7 @@ async def bench_tui(path: Path, user: str, trials: int) -> dict[str, Any]:
             import resource
 
             out["inproc_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         await pilot.press("q")
     return out
@@ -394,8 +395,9 @@ async def bench_mem(path: Path, user: str) -> dict[str, Any]:
 
 async def bench_floor(trials: int) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from minimal_app import InputFloorApp
     from textual.widgets import Input
+
+    from minimal_app import InputFloorApp
 
     app = InputFloorApp()
     hook = RenderHook()

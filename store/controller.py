@@ -535,11 +535,11 @@ class Controller:
 
     def check_url(self, app_id: str, kind: str, url: str) -> urls.CheckResult:
         """Would this URL be allowed by the app's effective list of that kind?"""
-        if kind not in CHECK_LISTS:
+        field = next((f for k, f in CHECK_LISTS.items() if k == kind), None)
+        if field is None:
             raise ValidationError(FieldError("kind", "Check a " + ", ".join(CHECK_KINDS) + " URL."))
         app = self.get_app(app_id)
-        entries = policy.effective_urls(app)[CHECK_LISTS[kind]]  # type: ignore[literal-required]
-        return urls.check_url(list(entries), kind, url)
+        return urls.check_url(list(policy.effective_urls(app)[field]), kind, url)
 
     # -- users --------------------------------------------------------------------------------------
 

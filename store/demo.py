@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from store.controller import Controller
 from store.errors import StoreError
@@ -38,7 +39,7 @@ def create_demo(path: str | Path, user: str) -> Controller:
     as_user = {login: Controller(store, login) for login, _, role in DEMO_USERS if role == "editor" and login != user}
     as_user[user] = admin
     owners = [user, "dev-ana", "dev-raj", "dev-lee"]
-    apps = [
+    apps: list[tuple[str, str, str, str, list[str], dict[str, Any]]] = [
         ("Customer Portal", "Single page app customers log in to.", "https://portal.acme.example", "organization", [], {}),
         ("Billing Worker", "Nightly invoicing job.", "https://billing.acme.example", "groups", ["payments"], {"app_type": "m2m"}),
         ("Mobile Companion", "iOS and Android app.", "https://mobile.acme.example", "groups", ["mobile"],
@@ -60,7 +61,7 @@ def create_demo(path: str | Path, user: str) -> Controller:
     ]
     for i, (name, desc, url, sharing, groups, adv) in enumerate(apps):
         owner = owners[i % len(owners)]
-        data = {"name": name, "description": desc, "app_url": url, "sharing": sharing, "groups": groups}
+        data: dict[str, Any] = {"name": name, "description": desc, "app_url": url, "sharing": sharing, "groups": groups}
         if adv:
             data.update(advanced=True, **adv)
         as_user.get(owner, admin).create_app(data)

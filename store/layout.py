@@ -387,4 +387,4 @@ def _coalesce(pieces: list[Piece]) -> list[Piece]:
 
 def join(pieces: list[Piece], old: bytes) -> bytes:
     """The pieces of `splice` as one document, the slices taken from `old` (the file's bytes)."""
-    return b"".join(p if type(p) is bytes else old[p[0] : p[1]] for p in pieces)  # type: ignore[index,misc]
+    return b"".join(p if type(p) is bytes else old[p[0] : p[1]] for p in pieces)

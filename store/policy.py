@@ -245,7 +245,7 @@ def effective_urls(app: Rec | Any) -> EffectiveUrls:
     login = own("login_url") or get("app_url")
     callbacks = list(own("callback_urls") or []) or [login]
     logout = list(own("logout_urls") or []) or [login]
-    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks) if o))
+    derived_origins = list(dict.fromkeys(o for o in (urls.origin_of(c) for c in callbacks if c) if o))
     return EffectiveUrls(
         login_url=login,
         callback_urls=callbacks,

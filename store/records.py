@@ -64,7 +64,7 @@ class Record:
         if getter is None:
             getter = _GETTERS[names] = itemgetter(*names) if len(names) > 1 else (lambda d, n=names[0]: (d[n],))
         try:
-            return getter(self._data)  # type: ignore[no-any-return]  # C speed when every field is stored
+            return tuple(getter(self._data))  # C speed when every field is stored
         except KeyError:  # a field left out (advanced settings off, an older record): its default
             get, fields = self._data.get, self.FIELDS
             return tuple([get(n, fields.get(n)) for n in names])
@@ -79,7 +79,7 @@ class Record:
         return f"{type(self).__name__}({shown})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.model_dump() == self.model_dump()  # type: ignore[attr-defined]
+        return isinstance(other, Record) and type(other) is type(self) and other.model_dump() == self.model_dump()
 
     __hash__ = None  # type: ignore[assignment]
 

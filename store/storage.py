@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from store import layout
 from store.errors import StoreError
 from store.records import gc_paused
@@ -728,7 +729,7 @@ def _compile_checker(shape: dict[str, tuple[Any, bool]]) -> Any:
         lines.append(f"        if not (({v} is M and {absent}) or ({v} is not M and ({test}))): return doc_id")
     lines.append("    return None")
     namespace: dict[str, Any] = {}
-    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the constant table above, no outside input
+    exec("\n".join(lines), namespace)
     return namespace["check"]
 
 

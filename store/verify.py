@@ -58,7 +58,7 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
 
     users: dict[str, dict[str, Any]] = {}
     for doc_id, rec in data.get("users", {}).items():
-        login = rec.get("login")
+        login = str(rec.get("login"))
         if login in users:
             add(f"{_label('users', doc_id, rec)}: the login {login!r} appears twice")
         users[login] = rec
@@ -70,13 +70,13 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     groups: dict[str, dict[str, Any]] = {}
     group_names: set[str] = set()
     for doc_id, rec in data.get("groups", {}).items():
-        gid, name = rec.get("id"), rec.get("name")
+        gid, name = str(rec.get("id")), rec.get("name")
         if gid in groups:
             add(f"{_label('groups', doc_id, rec)}: the group id {gid!r} appears twice")
         groups[gid] = rec
         if isinstance(name, str) and name.lower() in group_names:
             add(f"{_label('groups', doc_id, rec)}: the group name {name!r} appears twice")
-        group_names.add(name.lower() if isinstance(name, str) else name)
+        group_names.add(name.lower() if isinstance(name, str) else repr(name))
         for member in rec.get("members", []):
             if member not in users:
                 add(f"{_label('groups', doc_id, rec)}: member {member!r} is not a user of the organization")
@@ -96,7 +96,7 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
     client_ids: dict[str, str] = {}
     for doc_id, rec in data.get("apps", {}).items():
         where = _label("apps", doc_id, rec)
-        app_id = rec.get("id")
+        app_id = str(rec.get("id"))
         if app_id in app_ids:
             add(f"{where}: the app id {app_id!r} appears twice")
         app_ids.add(app_id)
@@ -123,7 +123,7 @@ def check_data(data: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
 
     reg_ids: set[str] = set()
     for doc_id, rec in data.get("registered", {}).items():
-        rid = rec.get("id")
+        rid = str(rec.get("id"))
         if rid in reg_ids or rid in app_ids:
             add(f"{_label('registered', doc_id, rec)}: the id {rid!r} appears twice")
         reg_ids.add(rid)
@@ -175,7 +175,7 @@ def admins_of(path: Path) -> set[str] | None:
         data = parse(path.read_bytes(), path)
     except (OSError, StoreError):
         return None
-    return {u.get("login") for u in data.get("users", {}).values() if u.get("role") == ADMIN}
+    return {str(u.get("login")) for u in data.get("users", {}).values() if u.get("role") == ADMIN}
 
 
 def check_verifier(path: Path, user: str) -> None:

@@ -73,13 +73,7 @@ APP_TYPE_SHORT: Final[dict[AppType, str]] = {"spa": "SPA", "m2m": "M2M", "rwa": 
 CHECK_LABELS: Final[dict[CheckKind, str]] = {
     "callback": "Callback", "logout": "Logout", "web_origin": "Web origin", "cors": "CORS origin",
 }
-LIST_LABELS: Final[dict[ListField, str]] = {
-    "callback_urls": "Allowed callback URLs",
-    "logout_urls": "Allowed logout URLs",
-    "web_origins": "Allowed web origins",
-    "cors_origins": "Allowed origins (CORS)",
-}
-FIELD_LABELS: Final[dict[str, str]] = {
+FIELD_LABELS: Final[dict[str, str]] = {  # every field id a message names
     "name": "Name",
     "description": "Description",
     "app_url": "App URL",
@@ -92,8 +86,12 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "token_auth": "Token endpoint authentication method",
     "login_url": "Application login URL",
     "pinned": "Pinned",
-    **LIST_LABELS,
+    "callback_urls": "Allowed callback URLs",
+    "logout_urls": "Allowed logout URLs",
+    "web_origins": "Allowed web origins",
+    "cors_origins": "Allowed origins (CORS)",
 }
+LIST_LABELS: Final[dict[ListField, str]] = {f: FIELD_LABELS[f] for f in LIST_FIELDS}
 RWA_WARNING: Final = (
     "Regular Web Applications are being sunset: prefer a Single Page Application or Machine to Machine app."
 )

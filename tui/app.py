@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -73,7 +72,7 @@ class AppdeckApp(App[None]):
             yield KeyFooter(classes="opening")
 
     def on_mount(self) -> None:
-        self.set_keymap(keymap_of(self.config))  # type: ignore[arg-type]
+        self.set_keymap(keymap_of(self.config))
         problem = self.config.get("_problem")
         if problem:
             self.notify(safe(problem), severity="warning", markup=False)
@@ -100,7 +99,7 @@ class AppdeckApp(App[None]):
         except AppdeckError as exc:
             self.call_from_thread(self.exit, return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
             return
-        except Exception as exc:  # noqa: BLE001 - a worker's failure must end the app, not leave it opening forever
+        except Exception as exc:
             self.call_from_thread(self.exit, return_code=7, message=f"appdeck: could not open the store: {type(exc).__name__}")
             return
         self.call_from_thread(self._opened, ctl, warm)

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from store.errors import AppdeckError, ValidationError
 from store.text import CONTROL_BEYOND_C0_RE, safe
-from store.vocabulary import ADVANCED_FIELDS, APP_TYPES, CHECK_KINDS, DEFAULT_ROLE, GROUPS_SHARING, ROLES, SHARING, TOKEN_AUTHS, VIEWS
+from store.vocabulary import (
+    ADVANCED_FIELDS,
+    APP_TYPES,
+    CHECK_KINDS,
+    DEFAULT_ROLE,
+    GROUPS_SHARING,
+    ROLES,
+    SHARING,
+    TOKEN_AUTHS,
+    VIEWS,
+)
 
 if TYPE_CHECKING:
     from store.controller import Controller
@@ -527,8 +537,8 @@ def cmd_store(args: argparse.Namespace) -> int:
     store that does not parse. verify: "ok" or one problem per line, exit 0 or 7."""
     import datetime
 
-    from store.resolve import resolve_store, resolve_user
     from store.errors import StoreError
+    from store.resolve import resolve_store, resolve_user
     from store.storage import StoreFile
     from store.verify import check_restore, check_verifier, restore_backup, verify
 

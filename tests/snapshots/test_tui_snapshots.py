@@ -22,7 +22,7 @@ from tui_helpers import key_of, make_app, row_list, tui_config  # noqa: F401  (a
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 FIXED_TIME = "2025-06-01T09:30:00+00:00"
 STAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
-ID_RE = re.compile(r"\b(app|grp|reg)_[0-9a-f]{12}\b")
+ID_RE = re.compile(r"\b(app|grp|reg|usr)_[0-9a-f]{12}\b")
 
 
 def freeze_store(path: Path) -> None:
@@ -33,9 +33,10 @@ def freeze_store(path: Path) -> None:
     """
     data = json.loads(path.read_text(encoding="utf-8"))
     mapping: dict[str, str] = {}
-    for table, prefix in (("apps", "app"), ("groups", "grp"), ("registered", "reg")):
-        for n, rec in enumerate(sorted(data.get(table, {}).values(), key=lambda r: r["name"]), start=1):
-            mapping[rec["id"]] = f"{prefix}_{n:012d}"
+    for table, prefix, key in (("apps", "app", "name"), ("groups", "grp", "name"), ("registered", "reg", "name"),
+                               ("users", "usr", "login")):
+        for n, rec in enumerate(sorted(data.get(table, {}).values(), key=lambda r: r[key]), start=1):
+            mapping[rec["id"]] = f"{prefix}_{n:012d}"  # users: the id given when added
     for n, rec in enumerate(sorted(data["apps"].values(), key=lambda r: r["name"]), start=1):
         rec["client_id"] = f"Cid{n:02d}" + "x" * 27
         rec["client_secret"] = f"Sec{n:02d}-" + "s" * 58

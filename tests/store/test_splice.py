@@ -3,8 +3,8 @@
 Whatever the change, the file a write makes is byte for byte `layout.dumps` of the data it holds, and the spans it
 keeps say exactly where the new file's records stand: checked on random sequences of changes made the way the
 store makes them (tables copied the first time they change, changed records replaced, never changed in place),
-through TinyDB and `_MemoryStorage` as the controller uses them, and through the controller on a real file (with
-another process's writes in between, a hand-indented file, and failures at each step).
+through `Tables` and `store.repository.Transaction` as the controller uses them, and through the controller on a
+real file (with another process's writes in between, a hand-indented file, and failures at each step).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 from store import layout, storage
 from store.controller import Controller
 from store.errors import StoreError
-from store.storage import StoreFile, _copy_on_write_table, _MemoryStorage
-from test_layout import check_spans, document, record, scalar
+from store.repository import Transaction
+from store.storage import StoreFile, Tables
+from test_layout import check_spans, document, record, scalar, text
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["meta", "users", "groups", "apps", "registered", "audit", "extra", "z"]
@@ -64,7 +65,7 @@ OPS = st.sampled_from(["insert", "update", "update_first", "update_last", "delet
 
 
 def change(data: dict[str, Any], draw: Any) -> dict[str, Any]:
-    """One transaction's worth of changes, made as `_MemoryStorage` and TinyDB make them: a shallow copy of the
+    """One transaction's worth of changes, made as `Tables` makes them: a shallow copy of the
     document, each table copied the first time it changes, records replaced by new objects."""
     new = dict(data)
     owned: set[str] = set()
@@ -193,42 +194,58 @@ def test_bytes_that_are_not_the_file_the_spans_describe_are_refused(damage: str)
         layout.splice(new, spans, None)
 
 
-# -- through TinyDB and _MemoryStorage, as the controller changes the store ---------------------------------------
+# -- through Tables and the repository's Transaction, as the controller changes the store ---------------------------
 
-TX_OPS = st.sampled_from(["m_insert", "m_put", "m_remove", "m_remove_newest", "t_insert", "t_update", "t_remove",
-                          "t_truncate", "t_new_table", "nothing"])
+TX_OPS = st.sampled_from(["m_insert", "m_put", "m_put_same", "m_remove", "m_remove_newest", "m_find", "t_insert",
+                          "t_update", "t_remove", "t_truncate", "t_new_table", "t_audit", "nothing"])
 
 
 def transaction(data: dict[str, Any], caches: dict[str, Any], draw: Any) -> dict[str, Any] | None:
-    from tinydb import TinyDB
-
-    memory = _MemoryStorage(data, caches)
-    db = TinyDB(storage=lambda: memory)
-    db.table_class = _copy_on_write_table()
+    """One transaction, as StoreFile.transaction runs it: `Tables` over the shared data and the caches carried over,
+    changed one record at a time directly (m_*) and through the repository's `Transaction` (t_*: versioned tables
+    stamped, new records built by `update`). None when nothing changed (nothing is written then)."""
+    memory = Tables(data, caches)
+    tx = Transaction(memory, "alice", "usr_alice")
     for _ in range(draw(st.integers(1, 4))):
         op = draw(TX_OPS)
-        names = [n for n in memory.data if n in ("users", "apps", "audit", "groups")]
+        names = [n for n in memory.data if n in ("meta", "users", "apps", "audit", "groups", "registered")]
         name = draw(st.sampled_from(names or ["apps"]))
         keys = list(memory.data.get(name, {}))
-        if op == "m_insert" or (op in ("m_put", "m_remove", "m_remove_newest", "t_update", "t_remove") and not keys):
+        if op == "m_insert" or (op in ("m_put", "m_put_same", "m_remove", "m_remove_newest", "t_update", "t_remove")
+                                and not keys):
             memory.insert(name, draw(record))
         elif op == "m_put":
             key = draw(st.sampled_from(keys))
             memory.put(name, key, {**memory.data[name][key], "put": draw(scalar)})
+        elif op == "m_put_same":  # a record changed in place and put back would not be written: refused
+            key = draw(st.sampled_from(keys))
+            with pytest.raises(ValueError):
+                memory.put(name, key, memory.data[name][key])
         elif op == "m_remove":
             memory.remove(name, draw(st.sampled_from(keys)))
         elif op == "m_remove_newest":
             memory.remove(name, max(keys, key=int))
+        elif op == "m_find":  # the index, or the scan, finds what a scan finds
+            field = draw(st.sampled_from(["id", "name", "n"]))
+            value = draw(scalar)
+            for _ in range(2):
+                assert memory.find(name, field, value) == next(
+                    (k for k, r in memory.table(name).items() if r.get(field) == value), None)
         elif op == "t_insert":
-            db.table(name).insert(draw(record))
+            tx.insert(name, draw(record))
         elif op == "t_update":
-            db.table(name).update({"u": draw(scalar)}, doc_ids=[int(draw(st.sampled_from(keys)))])
+            key = draw(st.sampled_from(keys))
+            old = memory.table(name)[key]
+            assert tx.update(name, key, {"u": draw(scalar)}) is not old
         elif op == "t_remove":
-            db.table(name).remove(doc_ids=[int(draw(st.sampled_from(keys)))])
-        elif op == "t_truncate":
-            db.table(name).truncate()
+            tx.remove(name, draw(st.sampled_from(keys)))
+        elif op == "t_truncate":  # every record of a table removed
+            for key in list(memory.table(name)):
+                tx.remove(name, key)
         elif op == "t_new_table":
-            db.table(draw(st.sampled_from(["groups", "registered", "extra"]))).insert(draw(record))
+            tx.insert(draw(st.sampled_from(["groups", "registered", "extra"])), draw(record))
+        elif op == "t_audit":
+            tx.audit("update", "app", "app_1", draw(text), fields=["name"], detail=draw(text))
     if not memory.changed:
         return None
     for table in storage.TABLES:
@@ -242,7 +259,7 @@ int_keyed = st.dictionaries(st.sampled_from(["meta", "users", "groups", "apps", 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(int_keyed, st.data())
-def test_transactions_through_tinydb_and_memory_storage_splice_to_the_dumped_document(doc: dict[str, Any], data: st.DataObject) -> None:
+def test_transactions_through_tables_and_the_repository_splice_to_the_dumped_document(doc: dict[str, Any], data: st.DataObject) -> None:
     raw = layout.dumps(doc)
     current, spans = read(raw)
     caches: dict[str, Any] = {}

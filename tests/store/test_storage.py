@@ -167,10 +167,12 @@ def test_exception_inside_a_transaction_writes_nothing(store_path: Path) -> None
     before = store_path.read_bytes()
     sf = StoreFile(store_path)
     with pytest.raises(RuntimeError):
-        with sf.transaction() as db:
-            db.table("users").insert({"login": "ghost", "role": "admin"})
+        with sf.transaction() as tables:
+            tables.insert("users", {"login": "ghost", "role": "admin"})
+            assert tables.changed
             raise RuntimeError("abort")
     assert store_path.read_bytes() == before
+    assert all(u["login"] != "ghost" for u in sf.read()["users"].values())
 
 
 # -- refusals -------------------------------------------------------------------------------------------
@@ -201,8 +203,8 @@ def test_bad_file_is_refused_naming_the_file_and_untouched(store_path: Path, kin
         assert "newer" in msg and str(SCHEMA_VERSION + 1) in msg
     # A write attempt through the storage layer also refuses.
     with pytest.raises(StoreError):
-        with StoreFile(store_path).transaction() as db:
-            db.table("users").insert({"login": "x"})
+        with StoreFile(store_path).transaction() as tables:
+            tables.insert("users", {"login": "x"})
     assert (store_path.read_bytes(), os.stat(store_path).st_mtime_ns, mode(store_path)) == before
     assert temp_files(store_path) == []
 

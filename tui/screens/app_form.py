@@ -32,7 +32,6 @@ from store.vocabulary import (
 )
 from tui.screens.common import DeckMixin, notify_error
 
-
 TEXT_FIELDS = ("name", "description", "app_url", "thumbnail_url")
 ADV_TEXT_FIELDS = ("login_url", *LIST_FIELDS)
 PLACEHOLDERS = {
@@ -133,7 +132,9 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
     def draft(self) -> dict[str, Any]:
         """What the form would save, as plain data for the controller. The URL fields go as typed even when the
         type hides them (Machine to Machine): the save asks before clearing them, it never drops them silently."""
-        val = lambda f: self.query_one(f"#{f}", Input).value  # noqa: E731
+        def val(field_id: str) -> str:
+            return self.query_one(f"#{field_id}", Input).value
+
         advanced = self.query_one("#advanced", Switch).value
         sharing = self.query_one("#sharing", Select).value
         data: dict[str, Any] = {
@@ -148,7 +149,7 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
         if advanced:
             app_type = self.query_one("#app_type", Select).value
             data["app_type"] = app_type
-            if policy.token_auth_choosable(app_type):  # type: ignore[arg-type]
+            if policy.token_auth_choosable(app_type):  # type: ignore[arg-type]  # a Select of APP_TYPES
                 data["token_auth"] = self.query_one("#token_auth", Select).value
             data["login_url"] = val("login_url").strip() or None
             for f in LIST_FIELDS:

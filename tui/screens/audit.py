@@ -16,7 +16,6 @@ from tui.screens.common import DeckMixin, notify_error, short_time
 from tui.widgets.key_footer import KeyFooter
 
 
-
 class AuditScreen(DeckMixin, Screen[None]):
     """Who did what to which object, when, and which fields changed."""
 

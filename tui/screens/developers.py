@@ -93,7 +93,7 @@ class DevelopersScreen(ListScreen):
         self._secret: tuple[str, int, str] | None = None
         self._sort_col = -1
         self._warm = warm  # the apps and search keys the opening worker prepared
-        self._allowed_shown: set[str] | None = None
+        self._allowed_shown: frozenset[str] | None = None
 
     # -- data --------------------------------------------------------------------------------------
 
@@ -129,14 +129,14 @@ class DevelopersScreen(ListScreen):
 
     @staticmethod
     def _rows_for(
-        apps: list[AppRecord], old: tuple[dict[str, int], list[Any], list[str]]
+        apps: list[AppRecord], old: tuple[dict[str, int], list[Any], list[str] | None]
     ) -> tuple[list[str], list[str], int, int, int]:
         """Keys and search keys for `apps`, reusing the search key of every app whose record is the very one the
         list already shows (a refresh after another user's save rebuilds only what changed); and how many apps
         were added, changed (new version) and removed since."""
         index, tags, searches = old
         if searches is None:  # the list's search keys are still being made: nothing to reuse
-            index = {}
+            index, searches = {}, []
         keys: list[str] = []
         search: list[str] = []
         added = changed = 0

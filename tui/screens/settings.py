@@ -20,7 +20,6 @@ from tui.screens.fields import FieldSpec, FieldsScreen
 from tui.widgets.key_footer import KeyFooter
 
 
-
 def _cells(*values: object) -> list[Text]:
     return [Text(safe(v)) for v in values]
 

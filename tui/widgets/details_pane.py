@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style as RichStyle
 from textual.style import Style as VisualStyle
 from textual.visual import Visual
 
