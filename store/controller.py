@@ -600,7 +600,7 @@ class Controller:
             raise ValidationError(FieldError(
                 "inherit_to",
                 f"{login} owns {_plural(len(owned), 'built application')}; {what} needs an inheritor (an admin or "
-                "editor) to become their owner."))
+                "editor) to become their owner.", rule="inheritor"))
         heir = next((u for u in users if u.get("login") == inherit_to), None)
         if heir is None or inherit_to == login or not policy.may_inherit(heir.get("role")):
             raise ValidationError(FieldError("inherit_to", f'The inheritor must be another admin or editor; "{inherit_to}" is not.'))
@@ -778,10 +778,11 @@ class Controller:
         return RegisteredRecord(dict(_resolve_registered(self._data().get("registered", {}).items(), ref)[1]))
 
     def _check_registered(self, draft: RegisteredInput, groups: Iterable[Rec]) -> None:
-        if draft.sharing == GROUPS_SHARING and not draft.groups:
-            raise ValidationError(FieldError("groups", "Sharing with specific groups needs at least one group."))
-        if draft.sharing != GROUPS_SHARING and draft.groups:
-            raise ValidationError(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
+        from store import models
+
+        problems = models.sharing_errors(draft.sharing, draft.groups)
+        if problems:
+            raise ValidationError(problems)
         if draft.groups:
             draft.groups = self._check_groups(draft.groups, groups)
 

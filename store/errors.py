@@ -11,6 +11,7 @@ class FieldError:
 
     field: str
     message: str
+    rule: str = ""  # a name for the rule broken, where a front end adds its own way out (the CLI's flag, say)
 
 
 class AppdeckError(Exception):

@@ -254,13 +254,18 @@ def field_errors(exc: PydanticValidationError) -> list[FieldError]:
     return out
 
 
+def sharing_errors(sharing: Sharing, groups: list[str]) -> list[FieldError]:
+    """Groups go with group sharing, for built and registered apps alike: at least one, and only then."""
+    if sharing == GROUPS_SHARING and not groups:
+        return [FieldError("groups", "Sharing with specific groups needs at least one group.")]
+    if sharing != GROUPS_SHARING and groups:
+        return [FieldError("groups", "Groups can only be chosen when sharing with specific groups.")]
+    return []
+
+
 def cross_field_errors(app: AppInput) -> list[FieldError]:
     """Rules that span fields: groups with group sharing, advanced settings, the token method and M2M's URLs."""
-    errors: list[FieldError] = []
-    if app.sharing == GROUPS_SHARING and not app.groups:
-        errors.append(FieldError("groups", "Sharing with specific groups needs at least one group."))
-    if app.sharing != GROUPS_SHARING and app.groups:
-        errors.append(FieldError("groups", "Groups can only be chosen when sharing with specific groups."))
+    errors = sharing_errors(app.sharing, app.groups)
     values = app.model_dump()
     if not app.advanced:
         set_fields = [f for f in ("token_auth", *URL_FIELDS) if getattr(app, f)]
@@ -285,7 +290,7 @@ def cross_field_errors(app: AppInput) -> list[FieldError]:
         clearing = policy.m2m_clearing(values)
         if clearing:
             message = M2M_MESSAGE.format(lists=policy.describe_clearing(clearing))
-            errors.extend(FieldError(f, message) for f in clearing)
+            errors.extend(FieldError(f, message, rule="m2m_urls") for f in clearing)
     return errors
 
 

@@ -21,6 +21,7 @@ from store.vocabulary import (
     GROUPS_SHARING,
     LIST_FIELDS,
     M2M,
+    ORGANIZATION_SHARING,
     OWNER_ROLES,
     SETTINGS_TABS,
     URL_FIELDS,
@@ -95,7 +96,7 @@ def app_visibility(view: View, role: str, me: str, my_groups: set[str]) -> Calla
         if not shared:
             return False
         sharing = rec.get("sharing")
-        if sharing == "organization":
+        if sharing == ORGANIZATION_SHARING:
             return True
         return sharing == GROUPS_SHARING and not my_groups.isdisjoint(rec.get("groups", ()))
 
@@ -109,7 +110,7 @@ def registered_visibility(role: str, my_groups: set[str]) -> Callable[[Rec], boo
 
     def visible(rec: Rec) -> bool:
         sharing = rec.get("sharing")
-        if sharing == "organization":
+        if sharing == ORGANIZATION_SHARING:
             return True
         if sharing == GROUPS_SHARING:
             return not my_groups.isdisjoint(rec.get("groups", ()))

@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, ClassVar, TypedDict
 
 from store import policy
-from store.vocabulary import AppType, Role
+from store.vocabulary import DEFAULT_APP_TYPE, DEFAULT_SHARING, AppType, Role
 
 
 @contextlib.contextmanager
@@ -89,8 +89,8 @@ class AppRecord(Record):
 
     __slots__ = ("_secret_visible",)
     FIELDS: ClassVar[dict[str, Any]] = {
-        "id": "", "name": "", "description": "", "app_url": "", "thumbnail_url": None, "sharing": "organization",
-        "groups": [], "advanced": False, "app_type": "spa", "token_auth": None, "login_url": None,
+        "id": "", "name": "", "description": "", "app_url": "", "thumbnail_url": None, "sharing": DEFAULT_SHARING,
+        "groups": [], "advanced": False, "app_type": DEFAULT_APP_TYPE, "token_auth": None, "login_url": None,
         "callback_urls": [], "logout_urls": [], "web_origins": [], "cors_origins": [], "owner": "", "client_id": "",
         "client_secret": "", "created_at": "", "updated_at": "", "updated_by": "", "version": 1,
     }
@@ -132,7 +132,7 @@ class RegisteredRecord(Record):
 
     __slots__ = ()
     FIELDS: ClassVar[dict[str, Any]] = {
-        "id": "", "name": "", "description": "", "url": "", "thumbnail_url": None, "sharing": "organization",
+        "id": "", "name": "", "description": "", "url": "", "thumbnail_url": None, "sharing": DEFAULT_SHARING,
         "groups": [], "pinned": False, "created_at": "", "updated_at": "", "updated_by": "", "version": 1,
     }
 

@@ -16,6 +16,8 @@ from store.vocabulary import (
     CHECK_KINDS,
     DEFAULT_ROLE,
     GROUPS_SHARING,
+    ORGANIZATION_SHARING,
+    PRIVATE_SHARING,
     ROLES,
     SHARING,
     TOKEN_AUTHS,
@@ -161,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = apps.add_parser("share", help="set who sees an app")
     p.add_argument("app")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--private", action="store_const", const="private", dest="sharing")
-    g.add_argument("--organization", action="store_const", const="organization", dest="sharing")
+    g.add_argument("--private", action="store_const", const=PRIVATE_SHARING, dest="sharing")
+    g.add_argument("--organization", action="store_const", const=ORGANIZATION_SHARING, dest="sharing")
     g.add_argument("--group", action="append", dest="groups", metavar="G")
     p.add_argument("--json", action="store_true")
     for name, help_ in (("delete", "delete an app you own"), ("rotate-secret", "replace an app's client secret")):
@@ -591,6 +593,12 @@ COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
 }
 
 
+# The CLI's way out of a rule the controller names (FieldError.rule).
+CLI_HINTS = {
+    "m2m_urls": "pass --clear-urls to clear them in the same update",
+    "inheritor": "pass --inherit-to USER",
+}
+
 GLOBAL_VALUE_OPTIONS = ("--store", "--user")
 
 
@@ -683,6 +691,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         for message in dict.fromkeys(err.message for err in exc.errors):
             print(f"appdeck: {safe(message)}", file=sys.stderr)
+        for hint in dict.fromkeys(CLI_HINTS[err.rule] for err in exc.errors if err.rule in CLI_HINTS):
+            print(f"appdeck: {hint}", file=sys.stderr)
         return exc.exit_code
     except AppdeckError as exc:
         print(f"appdeck: {safe(exc.message)}", file=sys.stderr)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from store import controller, models
+from store import models, vocabulary
 
 PROBE = """
 import sys
@@ -23,9 +23,9 @@ def _loaded(body: str) -> str:
 
 
 def test_input_field_lists_match_the_models() -> None:
-    """The controller spells the input fields out (to avoid importing pydantic); they must agree with the models."""
-    assert controller.APP_INPUT_FIELDS == tuple(models.AppInput.model_fields)
-    assert controller.REGISTERED_INPUT_FIELDS == tuple(models.RegisteredInput.model_fields)
+    """The vocabulary spells the input fields out (reads import no pydantic); they must agree with the models."""
+    assert vocabulary.APP_INPUT_FIELDS == tuple(models.AppInput.model_fields)
+    assert vocabulary.REGISTERED_INPUT_FIELDS == tuple(models.RegisteredInput.model_fields)
 
 
 def test_listing_apps_does_not_import_pydantic_or_tinydb(tmp_path: Path) -> None:
