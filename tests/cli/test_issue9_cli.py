@@ -94,7 +94,7 @@ def build(store: Path, script: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+def cli_org(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     """alice (admin), eve and ed (editors), vic (viewer); group team={eve, vic}; eve's app Portal (organization);
     the registered app "Status Page"."""
     p = tmp_path / "org" / "store.json"
@@ -118,11 +118,11 @@ def logins(store: Path) -> set[str]:
 # -- a. confirmations resolve the target without changing anything ----------------------------------------------
 
 
-def test_registered_remove_by_a_name_in_another_case_without_terminal_changes_nothing(org: tuple[Path, dict[str, Any]]) -> None:
+def test_registered_remove_by_a_name_in_another_case_without_terminal_changes_nothing(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec section 2 (every destructive action confirms; without a terminal and without --yes: exit 2, nothing
     changes) and section 6: `registered remove "status page"` for "Status Page" is refused, and the app stays (the old
     CLI's probe deleted it while saying it refused). With --yes it is removed."""
-    store, ids = org
+    store, ids = cli_org
     before = store.read_bytes()
     r = appdeck("registered", "remove", "status page", store=store)
     assert r.code == 2, r
@@ -133,10 +133,10 @@ def test_registered_remove_by_a_name_in_another_case_without_terminal_changes_no
     assert ok("registered", "list", "--json", store=store).json() == []
 
 
-def test_registered_remove_of_an_unknown_name_is_not_found_and_changes_nothing(org: tuple[Path, dict[str, Any]]) -> None:
+def test_registered_remove_of_an_unknown_name_is_not_found_and_changes_nothing(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec section 2 (nothing changes without a confirmation): an unknown target is reported (exit 4) before any
     question, with the file untouched."""
-    store, ids = org
+    store, ids = cli_org
     before = store.read_bytes()
     r = appdeck("registered", "remove", "no such page", store=store)
     assert r.code == 4, r
@@ -147,12 +147,12 @@ def test_registered_remove_of_an_unknown_name_is_not_found_and_changes_nothing(o
 @pytest.mark.parametrize("user", ["ed", "alice"])
 @pytest.mark.parametrize("yes", [[], ["--yes"]], ids=["no-yes", "yes"])
 def test_app_destructive_commands_by_a_non_owner_are_refused_before_any_question(
-    org: tuple[Path, dict[str, Any]], command: str, user: str, yes: list[str]
+    cli_org: tuple[Path, dict[str, Any]], command: str, user: str, yes: list[str]
 ) -> None:
     """Spec section 2: only the owner deletes or rotates the secret of an app, admins are no exception; a non-owner
     who can see the app (an editor, an admin) is refused with exit 5 before any question, --yes or not, and the store
     file is byte for byte what it was."""
-    store, _ = org
+    store, _ = cli_org
     before = store.read_bytes()
     r = appdeck("apps", command, "Portal", *yes, store=store, user=user)
     assert r.code == 5, r
@@ -163,11 +163,11 @@ def test_app_destructive_commands_by_a_non_owner_are_refused_before_any_question
 @pytest.mark.parametrize("command", ["delete", "rotate-secret"])
 @pytest.mark.parametrize("ref", ["Portal", "portal"])
 def test_app_destructive_commands_by_the_owner_need_yes_without_a_terminal(
-    org: tuple[Path, dict[str, Any]], command: str, ref: str
+    cli_org: tuple[Path, dict[str, Any]], command: str, ref: str
 ) -> None:
     """Spec section 2: the owner's delete or rotate without a terminal and without --yes is refused (exit 2) and
     changes nothing, whatever case the name is typed in; with --yes it is done."""
-    store, ids = org
+    store, ids = cli_org
     before = store.read_bytes()
     r = appdeck("apps", command, ref, store=store, user="eve")
     assert r.code == 2, r
@@ -186,10 +186,10 @@ def test_app_destructive_commands_by_the_owner_need_yes_without_a_terminal(
 # -- b. users remove and groups remove confirm ----------------------------------------------------------------
 
 
-def test_users_remove_without_terminal_needs_yes(org: tuple[Path, dict[str, Any]]) -> None:
+def test_users_remove_without_terminal_needs_yes(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec sections 1 and 2: removing a user is destructive: without a terminal and without --yes it is refused,
     exit 2, nothing changed (the old CLI removed at once and rejected --yes); with --yes the user is removed."""
-    store, _ = org
+    store, _ = cli_org
     before = store.read_bytes()
     r = appdeck("users", "remove", "vic", store=store)
     assert r.code == 2, r
@@ -199,11 +199,11 @@ def test_users_remove_without_terminal_needs_yes(org: tuple[Path, dict[str, Any]
     assert "vic" not in logins(store)
 
 
-def test_users_remove_of_an_owner_needs_yes_and_an_inheritor(org: tuple[Path, dict[str, Any]]) -> None:
+def test_users_remove_of_an_owner_needs_yes_and_an_inheritor(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec section 1 (removing an owner needs an inheritor, or is refused naming how many apps) and section 2 (the
     confirmation): no inheritor is exit 3 even with --yes; an inheritor without --yes is exit 2; both: done, and the
     app has its new owner. Nothing changes until then."""
-    store, ids = org
+    store, ids = cli_org
     before = store.read_bytes()
     r = appdeck("users", "remove", "eve", "--yes", store=store)
     assert r.code == 3, r
@@ -216,10 +216,10 @@ def test_users_remove_of_an_owner_needs_yes_and_an_inheritor(org: tuple[Path, di
     assert ok("apps", "show", ids["portal"], "--json", store=store, user="ed").json()["owner"] == "ed"
 
 
-def test_groups_remove_without_terminal_needs_yes(org: tuple[Path, dict[str, Any]]) -> None:
+def test_groups_remove_without_terminal_needs_yes(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec section 2 (deleting a group is destructive and confirms) and section 1: without a terminal and without
     --yes, exit 2 and nothing changed (the old CLI removed at once and rejected --yes); with --yes it is removed."""
-    store, _ = org
+    store, _ = cli_org
     before = store.read_bytes()
     r = appdeck("groups", "remove", "team", store=store)
     assert r.code == 2, r
@@ -368,10 +368,10 @@ def test_a_login_name_with_something_around_it_does_not_bootstrap_a_store(tmp_pa
         assert name not in {u.get("login") for u in users.values()}
 
 
-def test_a_login_name_with_a_trailing_newline_is_refused_on_an_existing_store(org: tuple[Path, dict[str, Any]]) -> None:
+def test_a_login_name_with_a_trailing_newline_is_refused_on_an_existing_store(cli_org: tuple[Path, dict[str, Any]]) -> None:
     """Spec sections 1 and 7: on an existing store, `--user $'alice\\n'` is refused too (not taken for alice), and
     nothing changes."""
-    store, _ = org
+    store, _ = cli_org
     before = store.read_bytes()
     r = appdeck("--user", "alice\n", "users", "add", "mallory", "--role", "admin", store=store, user=None)
     assert r.code != 0, r
