@@ -407,6 +407,7 @@ class StoreFile:
                 # The caches may hold the failed change; the parsed data does not (the change worked on copies),
                 # but forget it too, so the next read parses the file (which the failed change never touched).
                 self._data, self._identity, self._caches, self._spans = None, None, {}, None
+                self._reuse = None  # a record changed in place (refused by put) must not be reused by its line
                 raise
             if memory.changed:
                 self._data = memory.data

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from conftest import run_cli
-from store import storage, verify as verify_mod
+from store import storage
+from store import verify as verify_mod
 from store.controller import Controller
 from store.errors import StoreError
 from store.storage import StoreFile

@@ -21,13 +21,13 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_layout import check_spans, document, record, scalar, text
 
 from store import layout, storage
 from store.controller import Controller
 from store.errors import StoreError
 from store.repository import Transaction
-from store.storage import StoreFile, Tables
-from test_layout import check_spans, document, record, scalar, text
+from store.storage import Tables
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["meta", "users", "groups", "apps", "registered", "audit", "extra", "z"]

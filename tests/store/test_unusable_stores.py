@@ -146,7 +146,7 @@ def as_nobody(fn: Callable[[], Any]) -> Any:
             os.setgid(65534)
             os.setuid(65534)
             payload = json.dumps({"ok": fn()})
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:
             payload = json.dumps({"error": repr(exc)})
         try:
             os.write(w, payload.encode())
