@@ -100,7 +100,7 @@ class Secrets:
 
 def rendered(renderables: list[Any]) -> str:
     """Rich renderables (e.g. Textual's crash traceback) as the text a terminal would show."""
-    console = Console(record=True, width=200, color_system=None, file=open(os.devnull, "w"))  # noqa: SIM115
+    console = Console(record=True, width=200, color_system=None, file=open(os.devnull, "w"))
     for r in renderables:
         console.print(r)
     return console.export_text()

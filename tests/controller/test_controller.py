@@ -12,9 +12,9 @@ import pytest
 
 from store import models
 from store.controller import Controller
+from store.errors import ConflictError, NotFoundError, PermissionDeniedError, StoreError, ValidationError
 from store.resolve import process_login
 from store.vocabulary import RWA_WARNING
-from store.errors import ConflictError, NotFoundError, PermissionDeniedError, StoreError, ValidationError
 
 SPA = {"name": "Portal", "app_url": "https://portal.example.com"}
 URLSAFE = set(string.ascii_letters + string.digits + "-_")
@@ -375,7 +375,7 @@ def test_secret_never_in_audit_errors_or_details(org: Org) -> None:
         for action in ACTIONS.values():
             try:
                 action(org[who], app.id)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 messages.append(str(exc))
     with pytest.raises(ConflictError) as info:
         eve.update_app(app.id, {"description": "y"}, expected_version=1)

@@ -16,6 +16,7 @@ killed in the fixture's teardown.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -29,7 +30,6 @@ import struct
 import subprocess
 import sys
 import termios
-import fcntl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -68,7 +68,7 @@ def worker(path: str, k: int, shared_id: str, out: mp.Queue) -> None:
                 "error": None,
             }
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.put({"k": k, "error": f"{type(exc).__name__}: {exc}"})
 
 
@@ -82,7 +82,7 @@ def reader(path: str, stop: mp.Event, out: mp.Queue) -> None:
             assert data["meta"]["1"]["schema_version"] == 1
             ctl.list_apps()  # the controller's own cached read path, too
             reads += 1
-        except Exception:  # noqa: BLE001
+        except Exception:
             failures += 1
     out.put({"reads": reads, "failures": failures})
 

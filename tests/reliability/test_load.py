@@ -99,7 +99,7 @@ def writer(path: str, k: int, out: Any) -> None:
                 unexpected_conflicts += 1  # only this writer changes its apps: any other conflict is a bug
         out.put({"k": k, "expected": expected, "deleted": deleted, "counts": counts,
                  "stale_refused": stale_refused, "unexpected_conflicts": unexpected_conflicts, "error": None})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         out.put({"k": k, "error": f"{type(exc).__name__}: {exc}"})
 
 
@@ -115,7 +115,7 @@ def reader(path: str, stop: Any, out: Any) -> None:
             try:
                 data = json.loads(raw)
                 assert data["meta"]["1"]["schema_version"] == 1
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 half_written += 1
                 errors.append(f"raw: {type(exc).__name__}: {exc}"[:200])
                 continue
@@ -127,7 +127,7 @@ def reader(path: str, stop: Any, out: Any) -> None:
             assert all(a.name and a.client_id and a.owner for a in apps)
             reads += 1
             time.sleep(0.001)  # a listing loop, not a busy spin: on 2 cores the writers need the CPU too
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failures += 1
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
     out.put({"reads": reads, "failures": failures, "half_written": half_written, "went_back": went_back,
