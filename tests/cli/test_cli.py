@@ -1,4 +1,4 @@
-"""The real `appdeck` entry point in a subprocess: outputs, --json shapes, exit codes, identity, text safety."""
+"""Spec sections 2, 7, 9. The real `appdeck` entry point in a subprocess: outputs, --json shapes, exit codes, identity, text safety."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4 item 7: the client secret never leaks, the store never holds a placeholder, new files are 0600.
+"""Spec sections 2, 8. Issue 4 item 7: the client secret never leaks, the store never holds a placeholder, new files are 0600.
 
 A secret never appears in Python logging output, a TUI notification, the error message of a refused action, the
 audit trail, a crash screen (traceback) or the repr of an app, nor in `--json` output unless its owner asked for it

@@ -1,4 +1,4 @@
-"""`appdeck ssh-serve`: how SSH_ORIGINAL_COMMAND is parsed, what is refused, and that the key's user and store always win."""
+"""Spec section 7. `appdeck ssh-serve`: how SSH_ORIGINAL_COMMAND is parsed, what is refused, and that the key's user and store always win."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reads stay light: listing apps and drawing the TUI's first screen load neither pydantic nor TinyDB."""
+"""Spec section 8. Reads stay light: listing apps and drawing the TUI's first screen load neither pydantic nor TinyDB."""
 
 from __future__ import annotations
 

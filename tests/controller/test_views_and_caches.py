@@ -1,4 +1,4 @@
-"""Read views and caches stay true to the file: failed saves, no-op transactions, hidden secrets, stale rows."""
+"""Spec sections 2, 8. Read views and caches stay true to the file: failed saves, no-op transactions, hidden secrets, stale rows."""
 
 from __future__ import annotations
 

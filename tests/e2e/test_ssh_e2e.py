@@ -1,4 +1,4 @@
-"""Teams over SSH, for real: a throwaway OpenSSH server on 127.0.0.1 runs `appdeck ssh-serve` as each key's forced command.
+"""Spec section 7. Teams over SSH, for real: a throwaway OpenSSH server on 127.0.0.1 runs `appdeck ssh-serve` as each key's forced command.
 
 The service account is the user running the tests (root in CI: hence `PermitRootLogin
 prohibit-password`; key logins only). Two generated client keys are bound, in a temporary

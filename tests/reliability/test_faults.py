@@ -1,4 +1,4 @@
-"""Issue 4 items 2 and 3: a writer killed with SIGKILL at any instant, and ENOSPC/EIO at each step of the write path.
+"""Spec section 8. Issue 4 items 2 and 3: a writer killed with SIGKILL at any instant, and ENOSPC/EIO at each step of the write path.
 
 A crash leaves the old or the new file (never a broken one) holding every acknowledged write, and the next write
 sweeps the temp files; a failed write leaves the previous file intact, says why (CLI exit 7 with one line on

@@ -1,4 +1,4 @@
-"""Issue 4 item 6: hostile text in every text field, through the Controller, the CLI and the TUI.
+"""Spec section 9. Issue 4 item 6: hostile text in every text field, through the Controller, the CLI and the TUI.
 
 Input side (hypothesis): control characters, ESC sequences, bidi overrides, markup-looking strings, very long and
 empty values go into every text field through the Controller and through the CLI in-process. Each is either

@@ -1,4 +1,4 @@
-"""Issue 4 item 1: 8 writer processes x 200 mixed operations (create, update, share, rotate, delete) through the
+"""Spec section 8. Issue 4 item 1: 8 writer processes x 200 mixed operations (create, update, share, rotate, delete) through the
 Controller on one store, while 2 reader processes list the apps in a loop.
 
 Each writer is an editor owning its own apps and keeps the state it expects of each of them (name, description,

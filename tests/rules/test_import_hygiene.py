@@ -1,4 +1,4 @@
-"""Layers (harlequin's test_import_hygiene shape): every `store` module, imported alone in a fresh interpreter, loads
+"""Spec: preamble (one controller for every front end). Layers (harlequin's test_import_hygiene shape): every `store` module, imported alone in a fresh interpreter, loads
 neither Textual nor Rich; neither does the CLI path. Each store module is found on disk, so a new one is covered."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SVG snapshots of the main screens at 80x24 and 120x40, from a demo store with fixed ids, times and secrets.
+"""Spec sections 2, 3, 5, 9. SVG snapshots of the main screens at 80x24 and 120x40, from a demo store with fixed ids, times and secrets.
 
 Regenerate after an intended change with `pytest tests/snapshots/test_tui_snapshots.py --snapshot-update`, and look at the SVGs.
 """

@@ -1,4 +1,4 @@
-"""Issue 4 item 5: every write keeps the previous good file as `<store>.bak`; `appdeck store verify` checks the
+"""Spec section 8. Issue 4 item 5: every write keeps the previous good file as `<store>.bak`; `appdeck store verify` checks the
 file and its invariants; `appdeck store restore-backup` swaps the backup in after confirmation."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The store's line layout: any JSON reader sees the same document; the line reader reuses unchanged records."""
+"""Spec section 8. The store's line layout: any JSON reader sees the same document; the line reader reuses unchanged records."""
 
 from __future__ import annotations
 

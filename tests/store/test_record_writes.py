@@ -1,4 +1,4 @@
-"""One-record writes inside a transaction (`Tables.find/insert/put/remove`, and `store.repository.Transaction` over
+"""Spec section 8. One-record writes inside a transaction (`Tables.find/insert/put/remove`, and `store.repository.Transaction` over
 them) and the caches kept across transactions (next ids, indexes) agree with TinyDB's rules and a plain scan, never
 touch the data read views share, and a long-lived writer sees exactly what a fresh process parses."""
 

@@ -1,4 +1,4 @@
-"""A save re-serializes only what changed (store/layout.py `splice`): the oracle is `layout.dumps`.
+"""Spec section 8. A save re-serializes only what changed (store/layout.py `splice`): the oracle is `layout.dumps`.
 
 Whatever the change, the file a write makes is byte for byte `layout.dumps` of the data it holds, and the spans it
 keeps say exactly where the new file's records stand: checked on random sequences of changes made the way the

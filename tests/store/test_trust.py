@@ -1,4 +1,4 @@
-"""A store appdeck wrote, or `store verify` accepted, is trusted on read; any other file is checked record by record."""
+"""Spec section 8. A store appdeck wrote, or `store verify` accepted, is trusted on read; any other file is checked record by record."""
 
 from __future__ import annotations
 

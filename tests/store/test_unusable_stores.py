@@ -1,4 +1,4 @@
-"""Issue 4 item 4: stores appdeck cannot use. Each is refused clearly (CLI exit 7 with one line naming the file,
+"""Spec section 8. Issue 4 item 4: stores appdeck cannot use. Each is refused clearly (CLI exit 7 with one line naming the file,
 the TUI says so), none is overwritten (bytes and mtime unchanged) and no data is lost.
 
 What tests/store/test_storage.py and tests/cli/test_cli.py already prove (bad contents refused by the API and the CLI

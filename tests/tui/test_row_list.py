@@ -1,4 +1,4 @@
-"""Unit tests of the RowList widget: filtering by index, a cursor that follows its key, sorting, and bounded repaints."""
+"""Spec section 5. Unit tests of the RowList widget: filtering by index, a cursor that follows its key, sorting, and bounded repaints."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pilot flows of the TUI, driven by keys only; every test asserts on the store file, not only the screen."""
+"""Spec sections 2, 3, 5, 6. Pilot flows of the TUI, driven by keys only; every test asserts on the store file, not only the screen."""
 
 from __future__ import annotations
 

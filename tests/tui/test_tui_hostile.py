@@ -1,4 +1,4 @@
-"""Hostile stored text: markup-looking names, escape sequences and bidi overrides show literally and run nothing."""
+"""Spec section 9. Hostile stored text: markup-looking names, escape sequences and bidi overrides show literally and run nothing."""
 
 from __future__ import annotations
 
