@@ -1,4 +1,26 @@
-"""URL rules of product spec sections 2-4: list splitting, validation, wildcards and runtime matching."""
+"""URL rules of product spec sections 2-4: list splitting, validation, wildcards and runtime matching.
+
+Every URL is read the way a browser reads it: `ada_url` (ada, the WHATWG URL parser inside Node.js) splits it, maps
+its host under IDNA/UTS 46 ("ｅｘａｍｐｌｅ.com" is "example.com"), reads IPv4 in every numeric form ("0x7f.1" is
+"127.0.0.1"), resolves dot segments and drops a default port. appdeck's rules then judge that canonical form (the
+parser's `href`), and a message shows it when it differs from what was typed. Entries are stored as typed; matching
+compares canonical forms on both sides.
+
+A few rules are about how an entry is written, which the canonical form cannot show because the parser forgives it:
+"scheme://" is typed in full ("https:example.com" is refused with a suggestion), a web URL's host follows the "//" at
+once, a ":" is followed by a port from 1 to 65535, and no "@" (user name or password), space, backslash or control
+character is typed. `_read_typed` cuts the typed authority out of the text for these rules and for naming the part a
+browser could not read; it never decides what a URL means.
+
+The wildcard. `*` is not a forbidden host code point of the WHATWG host parser, so the parser keeps it verbatim in an
+ASCII label: "https://pr-*-x.example.com" reads as itself, and the starred label is judged where the canonical host
+has it. So "https://*.ｃｏ.ｕｋ" is judged as "*.co.uk", and a full-width "＊" in a host is a wildcard like "*".
+Two cases need more than the parse. A host that ends in a number is an IPv4 address to the parser, so
+"https://*.0.0.1" does not parse at all: when a URL holding "*" fails, the "*" is replaced by the placeholder "0" and
+the URL parsed again, and an IP host then means "a wildcard in an IP address" (likewise "[*::1]"). And a starred
+label holding anything beyond ASCII becomes Punycode ("ü*" reads as "xn--*-dha"), where a prefix and a suffix no
+longer mean what was typed, so it is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +28,9 @@ import difflib
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
+import ada_url
 from publicsuffixlist import PublicSuffixList
 
 from store.errors import FieldError
@@ -21,17 +44,34 @@ LOGIN_LABEL = FIELD_LABELS["login_url"]
 
 _ORIGIN_FIELDS = frozenset({"web_origins", "cors_origins"})
 _WEB_SCHEMES = frozenset({"http", "https"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# Schemes a browser would execute or read locally instead of handing to a native app:
-# accepting them as "custom" callback schemes would turn a redirect into script execution.
-_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about", "filesystem"})
+# Schemes a browser handles itself instead of handing them to a native app (spec section 4): accepting one as a
+# "custom" callback scheme would turn a redirect into script execution, a local read, a browser page or an
+# OS settings/launch handler. The WHATWG special schemes other than http(s) (ftp, file, ws, wss) and the fetch
+# standard's local schemes (about, blob, data) come first.
+_BROWSER_SCHEMES = frozenset(
+    {
+        "ftp", "file", "ws", "wss",
+        "about", "blob", "data",
+        "javascript", "vbscript", "filesystem", "view-source", "intent", "android-app",
+        "chrome", "devtools", "edge", "microsoft-edge", "brave", "opera", "vivaldi", "isolated-app",
+        "resource", "jar", "wyciwyg", "googlechrome", "googlechromes", "firefox",
+        "res", "mhtml", "mk", "its", "hcp", "search", "search-ms", "read",
+    }
+)  # fmt: skip
+# Families: ms-settings, ms-appx, chrome-extension, chrome-untrusted, moz-extension, safari-web-extension,
+# x-safari-https, microsoft-edge-https, and handlers registered with the browser (web+*, ext+*).
+_BROWSER_SCHEME_PREFIXES = ("ms-", "chrome-", "moz-", "edge-", "opera-", "safari-", "x-safari-", "microsoft-edge-", "web+", "ext+")
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 # "https:example.com" or "http:/example.com": a scheme typed without its "//".
 _HALF_SCHEME_RE = re.compile(r"(https?):/?(?!/)", re.IGNORECASE)
-_LABEL_RE = re.compile(r"[\w-]+")
-_STAR_PART_RE = re.compile(r"[\w-]*")
+# The authority as typed, after "scheme://": up to the first "/", "\", "?" or "#" (the parser's delimiters).
+_AUTHORITY_RE = re.compile(r"[^/\\?#]*")
+# A label of a canonical (mapped, lowercased, Punycode) host: what appdeck accepts of what the parser allows.
+_LABEL_RE = re.compile(r"[a-z0-9_-]+")
+_STARRED_RE = re.compile(r"[a-z0-9_-]*\*[a-z0-9_-]*")
 _SEPARATORS_RE = re.compile(r"[,\r\n]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")  # a lone surrogate (from undecodable bytes) cannot be printed
 # Whitespace that is safe to trim: every Unicode space except the control characters, which
 # must reach the control-character rule instead of vanishing silently; tab is the exception
 # since pasted lists often carry it around separators.
@@ -57,6 +97,8 @@ _DIFF_WORDS = {
     "trailing slash": "the trailing slash",
     "query": "the query",
 }
+_PARTS = ("href", "hostname", "port", "pathname", "host_type")
+_CREDENTIALS = ("username", "password")
 
 
 @cache
@@ -66,24 +108,27 @@ def _psl() -> PublicSuffixList:
 
 
 class _Bad(Exception):
-    """A URL broke a rule; the text is the rule part of a user message."""
+    """A URL broke a rule; `rule` is the rule part of a user message, `canonical` the URL as a browser read it."""
+
+    def __init__(self, rule: str, canonical: str | None = None) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.canonical = canonical
 
 
 @dataclass(frozen=True)
 class _Url:
-    """The pieces of an absolute URL, split without judging them (scheme lowercased)."""
+    """A URL as a browser reads it: the WHATWG parser's canonical `href` and its parts."""
 
-    scheme: str
-    host: str
-    raw_port: str | None
-    path: str
-    query: str | None
-    fragment: str | None
-
-    @property
-    def port(self) -> int | None:
-        """The numeric port; only meaningful once `_check_port` accepted it."""
-        return int(self.raw_port) if self.raw_port else None
+    href: str
+    scheme: str  # lowercased, without the ":"
+    host: str  # mapped and lowercased for http(s); "" when there is none; an IPv6 address keeps its brackets
+    ip: bool  # the host is an IPv4 or IPv6 address
+    port: int | None  # None when absent or the scheme's default (the parser drops a default port)
+    path: str  # "/" for an http(s) URL typed without a path; dot segments resolved
+    query: str | None  # None when absent, "" for a bare "?"
+    fragment: str | None  # None when absent, "" for a bare "#"
+    credentials: bool
 
     @property
     def web(self) -> bool:
@@ -91,17 +136,86 @@ class _Url:
         return self.scheme in _WEB_SCHEMES
 
 
+def _usv(text: str) -> str:
+    """The text as the URL parser's USVString: a lone surrogate becomes U+FFFD (as in a browser's `new URL`)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _read(text: str) -> _Url | None:
+    """Parse an absolute URL with the WHATWG parser (ada); None when a browser could not read it.
+
+    Entries are read again by every check and every save, so a URL of at most MAX_URL characters is remembered
+    (a few thousand of them); a longer one, which only a tested URL can be, is parsed each time.
+    """
+    return _read_cached(text) if len(text) <= MAX_URL else _parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _read_cached(text: str) -> _Url | None:
+    return _parse(text)
+
+
+def _parse(text: str) -> _Url | None:
+    """The parse behind `_read`."""
+    try:
+        parts = ada_url.parse_url(_usv(text), attributes=_PARTS)
+    except ValueError:
+        return None
+    href = parts["href"]
+    # A user name or password is serialized before an "@": without one in the href there is none (saves two calls).
+    credentials = "@" in href and any(ada_url.parse_url(href, attributes=_CREDENTIALS).values())
+    # The href delimits the query and the fragment (the getters return "" for both an absent and an empty one):
+    # "#" and "?" are percent-encoded everywhere before them, so the first "#" starts the fragment and the first "?"
+    # before it starts the query.
+    before_hash, hash_mark, fragment = href.partition("#")
+    _, question, query = before_hash.partition("?")
+    return _Url(
+        href=href,
+        scheme=href.partition(":")[0],  # the href starts with the scheme and its ":"
+        host=parts["hostname"],
+        ip=parts["host_type"] != ada_url.HostType.DEFAULT,
+        port=int(parts["port"]) if parts["port"] else None,
+        path=parts["pathname"],
+        query=query if question else None,
+        fragment=fragment if hash_mark else None,
+        credentials=credentials,
+    )
+
+
+def canonical_url(text: str) -> str | None:
+    """A URL as a browser reads it (the WHATWG URL Standard's serialization, `href`); None when it cannot be read."""
+    url = _read(text)
+    return None if url is None else url.href
+
+
 def _quote(entry: str) -> str:
     """An entry as quoted in a message: controls made visible, very long entries shortened."""
     shown = CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", entry)
+    shown = _SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown)
     if len(shown) > 100:
         shown = shown[:97] + "…"
     return f'"{shown}"'
 
 
-def _message(label: str, entry: str, rule: str) -> str:
+def _loose(url: str) -> str:
+    """A URL for the "read as" comparison: case and a final "/" (an empty web path reads as "/") do not count."""
+    return url.lower().removesuffix("/")
+
+
+def _shown(entry: str, canonical: str | None) -> str:
+    """The quoted entry, followed by how a browser reads it when that differs in more than case or a final "/"."""
+    if canonical is None or _loose(canonical) == _loose(entry):
+        return _quote(entry)
+    return f"{_quote(entry)} (read as {_quote(canonical)})"
+
+
+def _message(label: str, entry: str, bad: _Bad) -> str:
     """'<list label>: "<entry>" — <rule>.' (no period after a rule that ends in a question)."""
-    return f"{label}: {_quote(entry)} — {rule}" + ("" if rule.endswith("?") else ".")
+    return f"{label}: {_shown(entry, bad.canonical)} — {bad.rule}" + ("" if bad.rule.endswith("?") else ".")
 
 
 def _trim(text: str) -> str:
@@ -109,150 +223,8 @@ def _trim(text: str) -> str:
     return text.strip(_TRIM)
 
 
-def _split(text: str) -> _Url:
-    """Split `scheme://authority/path?query#fragment`; raise _Bad when there is no scheme."""
-    m = _SCHEME_RE.match(text)
-    if m is None:
-        raise _Bad("no scheme")
-    scheme = m.group(1).lower()
-    rest = text[m.end():]
-    fragment: str | None = None
-    if "#" in rest:
-        rest, fragment = rest.split("#", 1)
-    query: str | None = None
-    if "?" in rest:
-        rest, query = rest.split("?", 1)
-    slash = rest.find("/")
-    authority, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
-    if "@" in authority:
-        raise _Bad('must not carry a user name or password before the host ("user@host")')
-    raw_port: str | None = None
-    if authority.startswith("["):
-        close = authority.find("]")
-        if close < 0:
-            raise _Bad('has an IPv6 address without its closing "]"')
-        host, after = authority[: close + 1], authority[close + 1:]
-        if after:
-            if not after.startswith(":"):
-                raise _Bad(f"has an invalid host {_quote(authority)}")
-            raw_port = after[1:]
-    elif ":" in authority:
-        host, raw_port = authority.rsplit(":", 1)
-        if ":" in host:
-            raise _Bad('has an IPv6 address that is not in brackets (write it like "[::1]")')
-    else:
-        host = authority
-    return _Url(scheme, host, raw_port, path, query, fragment)
-
-
-def _check_port(url: _Url) -> None:
-    """Ports are decimal numbers from 1 to 65535 (an empty port after ":" is refused too)."""
-    if url.raw_port is None:
-        return
-    if "*" in url.raw_port:
-        raise _Bad("a wildcard can stand only in the host, never in the port")
-    if not (url.raw_port.isascii() and url.raw_port.isdigit()) or not 1 <= int(url.raw_port) <= 65535:
-        raise _Bad(f"has port {_quote(url.raw_port)}; a port must be a number from 1 to 65535")
-
-
-def _ends_in_number(host: str) -> bool:
-    """True when browsers would read the host as an IPv4 address (WHATWG: last label numeric)."""
-    last = host.rsplit(".", 1)[-1]
-    return bool(re.fullmatch(r"[0-9]+|0[xX][0-9A-Fa-f]*", last))
-
-
-def _parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
-    """Parse an IPv4 host the way browsers do (127.1, 0x7f.0.0.1, 2130706433); None if invalid."""
-    parts = host.split(".")
-    if len(parts) > 4:
-        return None
-    numbers: list[int] = []
-    for part in parts:
-        try:
-            if re.fullmatch(r"0[xX][0-9A-Fa-f]*", part):
-                numbers.append(int(part[2:] or "0", 16))
-            elif re.fullmatch(r"0[0-9]+", part):
-                # A leading zero means octal to browsers; "08" is no number at all.
-                if not re.fullmatch(r"0[0-7]+", part):
-                    return None
-                numbers.append(int(part, 8))
-            elif re.fullmatch(r"[0-9]+", part):
-                numbers.append(int(part, 10))
-            else:
-                return None
-        except ValueError:
-            return None
-    if any(n > 255 for n in numbers[:-1]) or numbers[-1] >= 256 ** (5 - len(numbers)):
-        return None
-    value = numbers[-1]
-    for i, n in enumerate(numbers[:-1]):
-        value += n << (8 * (3 - i))
-    return ipaddress.IPv4Address(value)
-
-
-def _parse_ipv6(host: str) -> ipaddress.IPv6Address | None:
-    """Parse a bracketed IPv6 host; zone ids are refused (browsers refuse them too)."""
-    try:
-        return ipaddress.IPv6Address(host[1:-1])
-    except ValueError:
-        return None
-
-
-def _ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The IP address a (checked) host names, or None for a domain name."""
-    if host.startswith("["):
-        return _parse_ipv6(host)
-    if _ends_in_number(host):
-        return _parse_ipv4(host)
-    return None
-
-
-def _check_host(host: str) -> None:
-    """A web host without wildcard: an IPv6 in brackets, an IPv4, or dot-separated labels."""
-    if not host:
-        raise _Bad("has no host")
-    if host.startswith("["):
-        if _parse_ipv6(host) is None:
-            raise _Bad(f"has an invalid IPv6 address {_quote(host)}")
-        return
-    labels = host.split(".")
-    # Empty labels ("a..com", a trailing dot) are refused: "example.com." would otherwise
-    # be a second spelling of the same host that never compares equal.
-    if not all(_LABEL_RE.fullmatch(label) for label in labels):
-        raise _Bad(f"has an invalid host {_quote(host)}")
-    if _ends_in_number(host) and _parse_ipv4(host) is None:
-        raise _Bad(f"has an invalid IP address {_quote(host)}")
-
-
-def _check_wildcard_host(host: str) -> None:
-    """Spec section 4 wildcard rules 2, 3 and the IP rule, for a web host holding one '*'."""
-    if host.startswith("["):
-        raise _Bad("a wildcard can never stand in an IP address")
-    labels = host.split(".")
-    starred = labels[0]
-    if "*" not in starred:
-        raise _Bad('a wildcard can stand only in the left-most label of the host (like "https://*.example.com")')
-    rest = ".".join(labels[1:])
-    if rest and _ends_in_number(rest):
-        raise _Bad("a wildcard can never stand in an IP address")
-    if not all(_LABEL_RE.fullmatch(label) for label in labels[1:]) or not all(
-        _STAR_PART_RE.fullmatch(part) for part in starred.split("*")
-    ):
-        raise _Bad(f"has an invalid host {_quote(host)}")
-    if not rest:
-        raise _Bad(
-            "a wildcard cannot stand in place of the registrable domain "
-            f'(a domain you can register must follow "{starred}.", like "{starred}.example.com")'
-        )
-    if _psl().privatesuffix(rest.lower()) is None:
-        raise _Bad(
-            "a wildcard cannot stand in place of the registrable domain "
-            f'(what follows "{starred}." must be a domain you can register, not "{rest}")'
-        )
-
-
 def _suggest_scheme(text: str) -> str:
-    """The rule text for a URL typed without a scheme, suggesting the https form."""
+    """The rule text for a URL typed without "scheme://", suggesting the https form."""
     half = _HALF_SCHEME_RE.match(text)
     if half is not None:
         fixed = f"{half.group(1).lower()}://{text[half.end():].lstrip('/')}"
@@ -266,26 +238,153 @@ def _common(text: str) -> None:
     """Rules every URL shares: no control characters, length, no spaces or backslashes."""
     if has_control(text):
         raise _Bad("contains a control character, which is not allowed")
+    if _usv(text) != text:
+        raise _Bad("contains a character that is not valid Unicode text")
     if len(text) > MAX_URL:
         raise _Bad(f"is {len(text)} characters long; a URL can be at most {MAX_URL}")
     if _WHITESPACE_RE.search(text):
         raise _Bad("contains a space; percent-encode it (%20) or remove it")
-    # Browsers read "\" as "/" in web URLs, so an entry holding one would match differently
-    # than it reads.
+    # Browsers read "\" as "/" in web URLs: an entry holding one would be stored as something it does not read as.
     if "\\" in text:
         raise _Bad('contains a backslash "\\"; use "/"')
 
 
-def _parse_absolute(text: str) -> _Url:
-    """`_split` with the missing-scheme suggestion and the port rule."""
-    try:
-        url = _split(text)
-    except _Bad as bad:
-        if str(bad) == "no scheme":
-            raise _Bad(_suggest_scheme(text)) from None
-        raise
-    _check_port(url)
-    return url
+def _typed_port(authority: str) -> str | None:
+    """The port as typed in an authority ("" after a bare ":"), None when no port was typed."""
+    if authority.startswith("["):
+        after = authority.partition("]")[2]
+        return after[1:] if after.startswith(":") else None
+    return authority.partition(":")[2] if authority.count(":") == 1 else None
+
+
+def _port_rule(port: str) -> str:
+    return f"has port {_quote(port)}; a port must be a number from 1 to 65535"
+
+
+def _unreadable(text: str, scheme: str, authority: str) -> str:
+    """Why the parser could not read a URL, naming the typed part at fault (the parser's verdict is final)."""
+    if not authority and scheme in _WEB_SCHEMES:
+        return 'has no host after "//"'
+    port = _typed_port(authority)
+    if port is not None and "*" in port:
+        return "a wildcard can stand only in the host, never in the port"
+    if port is not None and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        return _port_rule(port)
+    if "*" in text:
+        placeholder = _read(text.replace("*", "0"))
+        if placeholder is not None and placeholder.ip:
+            return "a wildcard can never stand in an IP address"
+    if authority.startswith("[") and "%" in authority.partition("]")[0]:
+        return "has an IPv6 zone id (the part after %); browsers do not read one, so write the address without it"
+    if authority.startswith("[") and "]" not in authority:
+        return 'has an IPv6 address without its closing "]"'
+    if not authority.startswith("[") and authority.count(":") > 1:
+        return 'has an IPv6 address that is not in brackets (write it like "[::1]")'
+    host = authority if port is None else authority[: -len(port) - 1]
+    return f"has an invalid host {_quote(host)}; a browser cannot read it"
+
+
+def _read_typed(text: str) -> tuple[_Url, str]:
+    """Read an entry written as `scheme://...`: the rules on how it is typed, then the parser; raise _Bad.
+
+    Returns the URL as read and the path as typed (the text between the authority and a "?" or "#").
+    """
+    m = _SCHEME_RE.match(text)
+    if m is None:
+        raise _Bad(_suggest_scheme(text))
+    found = _AUTHORITY_RE.match(text, m.end())
+    authority = found.group() if found else ""
+    if "@" in authority:
+        raise _Bad('must not carry a user name or password before the host ("user@host")')
+    url = _read(text)
+    if url is None:
+        raise _Bad(_unreadable(text, m.group(1).lower(), authority))
+    port = _typed_port(authority)
+    if port == "" or url.port == 0:
+        raise _Bad(_port_rule("0" if port is None else port), url.href)
+    if url.web and not authority:
+        raise _Bad('has no host after "//"', url.href)
+    return url, re.split(r"[?#]", text[found.end() if found else m.end():], maxsplit=1)[0]
+
+
+def _check_host(url: _Url) -> None:
+    """A web host without wildcard: an IP address, or dot-separated labels none of which is empty."""
+    if url.ip:
+        return
+    # Empty labels ("a..com", a trailing dot) are refused: "example.com." would otherwise be a second spelling of
+    # the same host that never compares equal.
+    if not all(_LABEL_RE.fullmatch(label) for label in url.host.split(".")):
+        raise _Bad(f"has an invalid host {_quote(url.host)}")
+
+
+def _check_wildcard_host(host: str) -> None:
+    """Spec section 4 wildcard rules 2, 3 and 5 on a canonical web host holding one '*' (an IP host never parses)."""
+    starred, _, rest = host.partition(".")
+    if "*" not in starred:
+        raise _Bad('a wildcard can stand only in the left-most label of the host (like "https://*.example.com")')
+    if starred.startswith("xn--"):
+        raise _Bad('the label holding the wildcard can hold only ASCII letters, digits, "-" and "_" around the "*"')
+    if not _STARRED_RE.fullmatch(starred) or (rest and not all(_LABEL_RE.fullmatch(label) for label in rest.split("."))):
+        raise _Bad(f"has an invalid host {_quote(host)}")
+    if not rest:
+        raise _Bad(
+            "a wildcard cannot stand in place of the registrable domain "
+            f'(a domain you can register must follow "{starred}.", like "{starred}.example.com")'
+        )
+    if _psl().privatesuffix(rest) is None:
+        raise _Bad(
+            "a wildcard cannot stand in place of the registrable domain "
+            f'(what follows "{starred}." must be a domain you can register, not "{rest}")'
+        )
+
+
+def _is_browser_scheme(scheme: str) -> bool:
+    """True for a scheme a browser handles itself (spec section 4), never a native app's callback."""
+    return scheme in _BROWSER_SCHEMES or scheme.startswith(_BROWSER_SCHEME_PREFIXES)
+
+
+def _origin(url: _Url) -> str:
+    """`scheme://host[:port]` of a web URL (the parser already dropped a default port)."""
+    return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port is not None else "")
+
+
+def _judge_entry(field: str, url: _Url, typed_path: str) -> None:
+    """Every rule of spec section 4 on the canonical form of one list entry; raise _Bad with the first broken.
+
+    `typed_path` is the path as typed: an origin typed as "https://a.com/." reads as "https://a.com/" but would be
+    stored as typed, so an origin's path must be typed as nothing or "/" as well.
+    """
+    if url.href.count("*") > 1:
+        raise _Bad('a URL can hold at most one wildcard "*"')
+    for part, value in (("path", url.path), ("query", url.query), ("fragment", url.fragment)):
+        if value is not None and "*" in value:
+            raise _Bad(f"a wildcard can stand only in the host, never in the {part}")
+    if not url.web:
+        if field != "callback_urls":
+            raise _Bad(f'uses the "{url.scheme}" scheme; only http and https URLs are allowed in this list')
+        if _is_browser_scheme(url.scheme):
+            raise _Bad(f'uses the "{url.scheme}" scheme, which a browser handles itself, so it is never allowed for a callback')
+        if "*" in url.host:
+            raise _Bad(f'a wildcard is allowed only with http or https, not with the "{url.scheme}" scheme')
+        # Native callbacks name whatever their app registered; "myapp:///cb" (empty host) is common.
+        if not url.host and not url.path:
+            raise _Bad("has nothing after the scheme")
+    elif "*" in url.host:
+        _check_wildcard_host(url.host)
+    else:
+        _check_host(url)
+    if field == "callback_urls" and url.fragment is not None:
+        raise _Bad("a callback URL cannot have a #fragment")
+    if field in _ORIGIN_FIELDS:
+        for part, present in (
+            ("path", url.path != "/" or typed_path not in ("", "/")),
+            ("query", url.query is not None),
+            ("#fragment", url.fragment is not None),
+        ):
+            if present:
+                raise _Bad(
+                    f'an origin is scheme://host[:port] only, so it cannot have a {part} (did you mean "{_origin(url)}"?)'
+                )
 
 
 def _check_entry(field: str, entry: str) -> None:
@@ -296,37 +395,11 @@ def _check_entry(field: str, entry: str) -> None:
         raise _Bad("a wildcard can stand only in the host, never in the scheme")
     if entry.count("*") > 1:
         raise _Bad('a URL can hold at most one wildcard "*"')
-    url = _parse_absolute(entry)
-    for part, value in (("path", url.path), ("query", url.query), ("fragment", url.fragment)):
-        if value is not None and "*" in value:
-            raise _Bad(f"a wildcard can stand only in the host, never in the {part}")
-    if not url.web:
-        if field != "callback_urls":
-            raise _Bad(f'uses the "{url.scheme}" scheme; only http and https URLs are allowed in this list')
-        if url.scheme in _FORBIDDEN_SCHEMES:
-            raise _Bad(f'uses the "{url.scheme}" scheme, which is never allowed for a callback')
-        if "*" in url.host:
-            raise _Bad(f'a wildcard is allowed only with http or https, not with the "{url.scheme}" scheme')
-        # Native callbacks name whatever their app registered; "myapp:///cb" (empty host) is common.
-        if not url.host and not url.path:
-            raise _Bad("has nothing after the scheme")
-    elif "*" in url.host:
-        _check_wildcard_host(url.host)
-    else:
-        _check_host(url.host)
-    if field == "callback_urls" and url.fragment is not None:
-        raise _Bad("a callback URL cannot have a #fragment")
-    if field in _ORIGIN_FIELDS:
-        origin = f"{url.scheme}://{url.host}" + (f":{url.raw_port}" if url.raw_port else "")
-        for part, present in (
-            ("path", url.path not in ("", "/")),
-            ("query", url.query is not None),
-            ("#fragment", url.fragment is not None),
-        ):
-            if present:
-                raise _Bad(
-                    f'an origin is scheme://host[:port] only, so it cannot have a {part} (did you mean "{origin}"?)'
-                )
+    url, typed_path = _read_typed(entry)
+    try:
+        _judge_entry(field, url, typed_path)
+    except _Bad as bad:
+        raise _Bad(bad.rule, url.href) from None
 
 
 def split_url_list(value: str | list[str] | None) -> list[str]:
@@ -361,7 +434,7 @@ def validate_url_list(field: str, value: str | list[str] | None) -> tuple[list[s
         try:
             _check_entry(field, entry)
         except _Bad as bad:
-            errors.append(FieldError(field, _message(label, entry, str(bad))))
+            errors.append(FieldError(field, _message(label, entry, bad)))
     return entries, errors
 
 
@@ -370,13 +443,18 @@ def _check_web_url(text: str, *, https_only: bool) -> _Url:
     _common(text)
     if "*" in text:
         raise _Bad('cannot contain a wildcard "*"')
-    url = _parse_absolute(text)
-    if https_only and url.scheme == "http":
-        raise _Bad(f'must use https, not http (did you mean "https://{text[len("http://"):]}"?)')
-    if not url.web:
-        allowed = "https" if https_only else "http or https"
-        raise _Bad(f'uses the "{url.scheme}" scheme; it must be an {allowed} URL')
-    _check_host(url.host)
+    url, _ = _read_typed(text)
+    try:
+        if https_only and url.scheme == "http":
+            raise _Bad(f'must use https, not http (did you mean "https://{text[len("http://"):]}"?)')
+        if not url.web:
+            allowed = "https" if https_only else "http or https"
+            raise _Bad(f'uses the "{url.scheme}" scheme; it must be an {allowed} URL')
+        if "*" in url.host:  # a full-width "＊" reads as "*"
+            raise _Bad('cannot contain a wildcard "*"')
+        _check_host(url)
+    except _Bad as bad:
+        raise _Bad(bad.rule, url.href) from None
     return url
 
 
@@ -388,19 +466,20 @@ def validate_app_url(field: str, label: str, value: str | None, *, required: boo
     try:
         _check_web_url(text, https_only=False)
     except _Bad as bad:
-        return text, [FieldError(field, _message(label, text, str(bad)))]
+        return text, [FieldError(field, _message(label, text, bad))]
     return text, []
 
 
-def _is_loopback(host: str) -> bool:
-    """localhost, *.localhost, 127.0.0.0/8, ::1 and the unspecified addresses (0.0.0.0, ::)."""
-    lowered = host.lower()
-    if lowered == "localhost" or lowered.endswith(".localhost"):
+def _is_loopback(url: _Url) -> bool:
+    """localhost, *.localhost, 127.0.0.0/8, ::1 and the unspecified addresses (0.0.0.0, ::), in canonical form."""
+    if url.host == "localhost" or url.host.endswith(".localhost"):
         return True
-    ip = _ip_of(lowered)
+    if not url.ip:
+        return False
+    ip = ipaddress.ip_address(url.host.strip("[]"))
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip is not None and (ip.is_loopback or ip.is_unspecified)
+    return ip.is_loopback or ip.is_unspecified
 
 
 def validate_login_url(field: str, value: str | None) -> tuple[str | None, list[FieldError]]:
@@ -410,46 +489,21 @@ def validate_login_url(field: str, value: str | None) -> tuple[str | None, list[
         return None, []
     try:
         url = _check_web_url(text, https_only=True)
-        if _is_loopback(url.host):
-            raise _Bad("cannot point at localhost or a loopback address; users' browsers could not reach it")
+        if _is_loopback(url):
+            raise _Bad("cannot point at localhost or a loopback address; users' browsers could not reach it", url.href)
         if url.fragment is not None:
-            raise _Bad("cannot have a #fragment")
+            raise _Bad("cannot have a #fragment", url.href)
     except _Bad as bad:
-        return text, [FieldError(field, _message(LOGIN_LABEL, text, str(bad)))]
+        return text, [FieldError(field, _message(LOGIN_LABEL, text, bad))]
     return text, []
 
 
-def _canonical_host(url: _Url) -> str:
-    """Lowercased host, with IP addresses in their one canonical spelling."""
-    host = url.host.lower()
-    if url.web and "*" not in host:
-        ip = _ip_of(host)
-        if isinstance(ip, ipaddress.IPv6Address):
-            return f"[{ip.compressed}]"
-        if ip is not None:
-            return str(ip)
-    return host
-
-
-def _explicit_port(url: _Url) -> int | None:
-    """The port, with the scheme's default port counted as no port."""
-    # Comparing ports this way means "http://a.com" vs "https://a.com" differs in the scheme
-    # only: the implied 80/443 change with the scheme and are not a second difference.
-    return None if url.port == _DEFAULT_PORTS.get(url.scheme) else url.port
-
-
 def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` of an http(s) URL (default port dropped); None otherwise."""
-    try:
-        parts = _split(_trim(url))
-        _check_port(parts)
-    except _Bad:
+    """`scheme://host[:port]` of an http(s) URL as a browser reads it (default port dropped); None otherwise."""
+    parsed = _read(_trim(url))
+    if parsed is None or not parsed.web or not parsed.host:
         return None
-    if not parts.web or not parts.host:
-        return None
-    port = parts.port
-    suffix = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme] else ""
-    return f"{parts.scheme}://{_canonical_host(parts)}{suffix}"
+    return _origin(parsed)
 
 
 @dataclass(frozen=True)
@@ -464,64 +518,62 @@ class CheckResult:
     differences: list[str]
 
     def explain(self) -> str:
-        """One or two sentences a person can act on."""
+        """One or two sentences a person can act on; the tested URL as a browser reads it when that differs."""
         noun = _KINDS.get(self.kind, "entry")
+        tested = _read_tested(_trim(self.url))
+        shown = _shown(self.url, None if tested is None else tested.href)
         if self.allowed:
-            return f'Allowed: {_quote(self.url)} matches the allowed {noun} {_quote(self.matched or "")}.'
-        if self.closest is None and _parse_tested(_trim(self.url)) is None:
-            return (
-                f"Refused: {_quote(self.url)} is not a URL; write it with a scheme and a host, "
-                'like "https://example.com/callback".'
-            )
+            return f'Allowed: {shown} matches the allowed {noun} {_quote(self.matched or "")}.'
+        if self.closest is None and tested is None:
+            return f'Refused: {shown} is not a URL; write it with a scheme and a host, like "https://example.com/callback".'
         if self.closest is None:
-            return f"Refused: {_quote(self.url)} is not allowed because the list of allowed {noun}s is empty."
+            return f"Refused: {shown} is not allowed because the list of allowed {noun}s is empty."
         words = [_DIFF_WORDS[d] for d in self.differences]
         listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
         return (
-            f"Refused: {_quote(self.url)} matches no allowed {noun}. "
+            f"Refused: {shown} matches no allowed {noun}. "
             f"The closest entry is {_quote(self.closest)}, which differs in {listed}."
         )
 
 
-def _parse_tested(text: str) -> _Url | None:
-    """Parse a URL to test, or None when it is not a URL (wildcards are not URLs here)."""
-    try:
-        if has_control(text) or _WHITESPACE_RE.search(text):
+def _read_tested(text: str) -> _Url | None:
+    """Read a URL to test as a browser would, or None when it is not one (wildcards are not URLs here)."""
+    if has_control(text) or _SCHEME_RE.match(text) is None:
+        return None
+    url = _read(text)
+    if url is None or url.credentials:
+        return None
+    if url.web:
+        if "*" in url.host:
             return None
-        url = _split(text)
-        _check_port(url)
-        if url.web:
-            _check_host(url.host)
-        elif not url.host and not url.path:
+        try:
+            _check_host(url)
+        except _Bad:
             return None
-    except _Bad:
+    elif not url.host and not url.path:
         return None
     return url
 
 
-def _norm_path(url: _Url) -> str:
-    """Browsers send "/" for an empty web path, so "https://a.com" and "https://a.com/" are one URL."""
-    return (url.path or "/") if url.web else url.path
-
-
 def _host_matches(entry: _Url, tested: _Url) -> bool:
     """Case-insensitive host equality; a '*' stands for one or more characters of one label."""
-    entry_host, tested_host = _canonical_host(entry), _canonical_host(tested)
+    # The parser lowercases a web host; a custom scheme's host is opaque to it and keeps its case.
+    entry_host, tested_host = entry.host.lower(), tested.host.lower()
     if "*" not in entry_host or not entry.web:
         return entry_host == tested_host
     entry_labels, tested_labels = entry_host.split("."), tested_host.split(".")
-    if len(entry_labels) != len(tested_labels) or entry_labels[1:] != tested_labels[1:]:
+    if tested.ip or len(entry_labels) != len(tested_labels) or entry_labels[1:] != tested_labels[1:]:
         return False
     prefix, suffix = entry_labels[0].split("*", 1)
     first = tested_labels[0]
     return len(first) > len(prefix) + len(suffix) and first.startswith(prefix) and first.endswith(suffix)
 
 
-def _registrable(host: str) -> str | None:
-    """The registrable domain of a host (a wildcard label counts as one label), None for IPs."""
-    if host.startswith("[") or _ends_in_number(host.replace("*", "0")):
+def _registrable(url: _Url) -> str | None:
+    """The registrable domain of a web host (a wildcard label counts as one label), None for IPs."""
+    if not url.web or url.ip:
         return None
-    result = _psl().privatesuffix(host.replace("*", "x"))
+    result = _psl().privatesuffix(url.host.replace("*", "x"))
     return result if isinstance(result, str) else None
 
 
@@ -531,18 +583,16 @@ def _differences(kind: str, entry: _Url, tested: _Url) -> list[str]:
     if entry.scheme != tested.scheme:
         found.add("scheme")
     if not _host_matches(entry, tested):
-        entry_host, tested_host = _canonical_host(entry), _canonical_host(tested)
-        entry_site = _registrable(entry_host) if entry.web else None
-        same_site = entry_site is not None and tested.web and entry_site == _registrable(tested_host)
-        depth_differs = entry_host.count(".") != tested_host.count(".")
+        entry_site = _registrable(entry)
+        same_site = entry_site is not None and entry_site == _registrable(tested)
+        depth_differs = entry.host.count(".") != tested.host.count(".")
         found.add("subdomain depth" if same_site and depth_differs else "host")
-    if _explicit_port(entry) != _explicit_port(tested):
+    # The parser drops a default port, so "http://a.com" vs "https://a.com" differs in the scheme only.
+    if entry.port != tested.port:
         found.add("port")
-    if kind in ("callback", "logout"):
-        entry_path, tested_path = _norm_path(entry), _norm_path(tested)
-        if entry_path != tested_path:
-            slash_only = entry_path + "/" == tested_path or tested_path + "/" == entry_path
-            found.add("trailing slash" if slash_only else "path")
+    if kind in ("callback", "logout") and entry.path != tested.path:
+        slash_only = entry.path + "/" == tested.path or tested.path + "/" == entry.path
+        found.add("trailing slash" if slash_only else "path")
     # An empty query ("?") is treated as no query: both reach the app with no parameters.
     if kind == "callback" and (entry.query or "") != (tested.query or ""):
         found.add("query")
@@ -550,27 +600,32 @@ def _differences(kind: str, entry: _Url, tested: _Url) -> list[str]:
 
 
 def check_url(entries: list[str], kind: str, url: str) -> CheckResult:
-    """Test a URL against an allow-list with the matching rules of spec section 4."""
+    """Test a URL against an allow-list with the matching rules of spec section 4 (canonical forms on both sides)."""
     if kind not in _KINDS:
         raise ValueError(f"unknown check kind {kind!r}")
-    tested = _parse_tested(_trim(url))
+    tested = _read_tested(_trim(url))
     if tested is None:
         return CheckResult(False, kind, url, None, None, [])
-    best: tuple[int, float, int] | None = None
-    closest: str | None = None
-    closest_diffs: list[str] = []
+    refused: list[tuple[int, int, str, _Url, list[str]]] = []
     for index, entry in enumerate(entries):
-        try:
-            parsed = _split(_trim(entry))
-            _check_port(parsed)
-        except _Bad:
+        parsed = _read(_trim(entry))
+        if parsed is None:
             continue  # an entry that is not a URL (hand-edited store) can neither match nor guide
         diffs = _differences(kind, parsed, tested)
         if not diffs:
             return CheckResult(True, kind, url, entry, None, [])
-        # Lightest differences first, then the most similar spelling, then list order.
-        similarity = difflib.SequenceMatcher(None, entry.lower(), url.lower()).ratio()
-        rank = (sum(_DIFF_WEIGHT[d] for d in diffs), -similarity, index)
-        if best is None or rank < best:
-            best, closest, closest_diffs = rank, entry, diffs
-    return CheckResult(False, kind, url, None, closest, closest_diffs)
+        refused.append((sum(_DIFF_WEIGHT[d] for d in diffs), index, entry, parsed, diffs))
+    if not refused:
+        return CheckResult(False, kind, url, None, None, [])
+    # Lightest differences first, then the most similar spelling (as read), then list order; the similarity is
+    # measured only among the lightest.
+    lightest = min(weight for weight, *_ in refused)
+    _, _, closest, _, diffs = min(
+        (
+            (-difflib.SequenceMatcher(None, parsed.href, tested.href).ratio(), index, entry, parsed, diffs)
+            for weight, index, entry, parsed, diffs in refused
+            if weight == lightest
+        ),
+        key=lambda row: (row[0], row[1]),
+    )
+    return CheckResult(False, kind, url, None, closest, diffs)

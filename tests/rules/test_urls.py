@@ -12,6 +12,7 @@ from store.urls import (
     MAX_ENTRIES,
     MAX_URL,
     CheckResult,
+    canonical_url,
     check_url,
     origin_of,
     split_url_list,
@@ -647,3 +648,219 @@ def test_url_shaped_noise_never_raises_and_errors_name_the_entry(value: str) -> 
         assert error.message.startswith("Allowed callback URLs")
     for entry in entries:
         check_url(entries, "callback", entry)
+
+
+# --- read as a browser reads it (spec section 4; issue 10) -----------------------------------------
+
+# Compatibility spellings a browser maps onto ASCII (UTS 46): full-width letters and dots, letterlike symbols,
+# the ideographic full stop, upper case and a percent-encoded letter in the host.
+_COMPAT_SUFFIXES = [
+    "https://*.ｃｏ.ｕｋ/cb",
+    "https://*.ｃｏｍ",
+    "https://*.ＣＯＭ",
+    "https://*.ⅽom",  # U+217D SMALL ROMAN NUMERAL ONE HUNDRED
+    "https://*.ℊithub.io",  # U+210A SCRIPT SMALL G
+    "https://*.co。uk",  # U+3002 IDEOGRAPHIC FULL STOP
+    "https://*.co．uk",  # U+FF0E FULLWIDTH FULL STOP
+    "https://*.%63om",
+    "https://*.公司.cn",
+    "https://＊.com",  # U+FF0A FULLWIDTH ASTERISK is a "*" to a browser
+]
+
+
+@pytest.mark.parametrize("bad", _COMPAT_SUFFIXES)
+def test_wildcard_rule3_judges_the_host_a_browser_reads(bad: str) -> None:
+    """Spec section 4 rule 3 on the canonical form: a compatibility spelling of a public suffix is that suffix."""
+    msgs = errors_of("web_origins", bad)
+    assert len(msgs) == 1 and "registrable domain" in msgs[0], msgs
+    assert f'"{bad}" (read as "https://' in msgs[0]  # the message shows the canonical form, which differs
+
+
+_FULL_WIDTH = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyz."}
+
+
+@st.composite
+def _compat_spelling(draw: st.DrawFn, host: str) -> str:
+    """The host with each character kept, upper-cased or made full-width."""
+    return "".join(draw(st.sampled_from([c, c.upper(), _FULL_WIDTH.get(c, c)])) for c in host)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["com", "co.uk", "github.io", "com.au", "org"]).flatmap(_compat_spelling))
+def test_any_spelling_of_a_public_suffix_is_refused_as_wildcard_base(suffix: str) -> None:
+    """Spec section 4 rule 3: what follows the starred label is judged as the browser reads it."""
+    msgs = errors_of("callback_urls", f"https://*.{suffix}/cb")
+    assert len(msgs) == 1 and "registrable domain" in msgs[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["example.com", "example.co.uk", "me.github.io"]).flatmap(_compat_spelling))
+def test_any_spelling_of_a_registrable_domain_is_a_wildcard_base(base: str) -> None:
+    """Spec section 4 rules 3 and 6: "*.<registrable domain>" in any spelling is valid and matches one label."""
+    entry = f"https://*.{base}/cb"
+    assert ok("callback_urls", entry), errors_of("callback_urls", entry)
+    ascii_base = base.translate({ord(v): k for k, v in _FULL_WIDTH.items()}).lower()
+    assert check_url([entry], "callback", f"https://a.{ascii_base}/cb").allowed
+    assert not check_url([entry], "callback", f"https://a.b.{ascii_base}/cb").allowed
+
+
+def test_full_width_asterisk_in_host_is_a_wildcard() -> None:
+    """Spec section 4 rule 4/6: "＊" reads as "*", so it counts as the one wildcard and matches one label."""
+    assert ok("callback_urls", "https://＊.example.com/cb")
+    assert check_url(["https://＊.example.com/cb"], "callback", "https://a.example.com/cb").allowed
+    assert "at most one" in errors_of("callback_urls", "https://*-＊.example.com/cb")[0]
+    assert validate_app_url("app_url", "App URL", "https://＊.a.com", required=True)[1]
+    # In a path it is percent-encoded by the browser, so it is no wildcard there.
+    assert ok("callback_urls", "https://a.com/＊")
+
+
+def test_wildcard_label_beyond_ascii_refused() -> None:
+    """Spec section 4 rule 5: the prefix and suffix of the starred label are compared label by label; a label beyond
+    ASCII is Punycode to a browser ("ü*" reads as "xn--*-dha"), where they would mean nothing."""
+    msgs = errors_of("callback_urls", "https://ü*.example.com/cb")
+    assert len(msgs) == 1 and "ASCII" in msgs[0] and '(read as "https://xn--*-dha.example.com/cb")' in msgs[0]
+    assert ok("callback_urls", "https://ｐｒ-*.example.com/cb")  # full-width ASCII maps onto ASCII: fine
+
+
+@pytest.mark.parametrize(
+    ("entry", "tested"),
+    [
+        ("https://app.example.com/cb", "https://ａｐｐ.example.com/cb"),
+        ("https://ａｐｐ.example.com/cb", "https://app.example.com/cb"),
+        ("https://app.example.com/cb", "https://APP.ＥＸＡＭＰＬＥ.com/cb"),
+        ("https://app.example.com/cb", "https://app。example。com/cb"),
+        ("https://xn--bcher-kva.example/cb", "https://bücher.example/cb"),
+        ("https://bücher.example/cb", "https://xn--bcher-kva.example/cb"),
+        ("https://app.example.com/cb", "https://app.exam\u00adple.com/cb"),  # a soft hyphen is mapped away
+        ("https://*.example.com/cb", "https://ａ.example.com/cb"),
+        ("https://127.0.0.1:3000/cb", "https://0x7f.1:3000/cb"),
+        ("https://127.0.0.1:3000/cb", "https://2130706433:3000/cb"),
+        ("https://127.0.0.1:3000/cb", "https://0177.0.0.01:3000/cb"),
+        ("https://[::1]/cb", "https://[0:0::1]/cb"),
+        ("https://a.com/cb", "https://a.com/x/../cb"),
+        ("https://a.com/cb", "https://a.com/./cb"),
+        ("https://a.com/x/../cb", "https://a.com/cb"),
+        ("https://a.com/cb", "https://a.com/%2e/cb"),
+        ("https://a.com/cb", "https://a.com\\cb"),
+        ("https://a.com/cb", "https://a.com:0443/cb"),
+    ],
+)
+def test_checker_matches_what_a_browser_sends(entry: str, tested: str) -> None:
+    """Spec section 4 Matching: both sides compare in canonical form (host mapping, IPv4 forms, dot segments)."""
+    result = check_url([entry], "callback", tested)
+    assert result.allowed and result.matched == entry, result.explain()
+
+
+def test_checker_explains_with_the_canonical_form() -> None:
+    """Spec section 4: a message shows the canonical form when it differs from what was typed (and only then)."""
+    allowed = check_url(["https://app.example.com/cb"], "callback", "https://ａｐｐ.example.com/cb")
+    assert allowed.explain() == (
+        'Allowed: "https://ａｐｐ.example.com/cb" (read as "https://app.example.com/cb") matches the allowed '
+        'callback URL "https://app.example.com/cb".'
+    )
+    refused = check_url(["https://app.example.com/cb"], "callback", "https://ａｐｐ.example.com/x/../cb/")
+    assert refused.differences == ["trailing slash"]
+    assert '(read as "https://app.example.com/cb/")' in refused.explain()
+    assert "read as" not in check_url(["https://a.com/cb"], "callback", "HTTPS://A.COM/cb").explain()
+    assert "read as" not in check_url(["https://a.com"], "web_origin", "https://a.com").explain()
+
+
+@pytest.mark.parametrize("bad", ["https://[fe80::1%25eth0]/cb", "http://[fe80::1%eth0]:3000/cb", "https://[fe80::1%251]/cb"])
+@pytest.mark.parametrize("field", LISTS)
+def test_ipv6_zone_id_refused(field: str, bad: str) -> None:
+    """Spec section 4: IPv6 zone ids are refused (browsers do not read them)."""
+    if field in ORIGINS:
+        bad = bad.removesuffix("/cb")
+    msgs = errors_of(field, bad)
+    assert len(msgs) == 1 and "zone id" in msgs[0]
+    assert validate_app_url("app_url", "App URL", bad, required=True)[1]
+    assert not check_url(["https://[fe80::1]/cb"], "callback", bad).allowed
+
+
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        "view-source", "intent", "chrome", "chrome-extension", "chrome-untrusted", "ms-settings", "ms-appx",
+        "MS-Settings", "about", "blob", "filesystem", "ftp", "ws", "wss", "moz-extension", "edge", "android-app",
+        "web+demo", "search-ms",
+    ],
+)  # fmt: skip
+def test_schemes_a_browser_handles_itself_refused_in_callbacks(scheme: str) -> None:
+    """Spec section 4: a callback's custom scheme is never one a browser handles itself."""
+    msgs = errors_of("callback_urls", f"{scheme}://settings/cb")
+    assert len(msgs) == 1 and "a browser handles itself" in msgs[0]
+
+
+@pytest.mark.parametrize("entry", ["com.example.app://callback", "msapp://cb", "chromecast-app://cb", "myapp:///cb"])
+def test_native_app_schemes_still_allowed(entry: str) -> None:
+    """Spec section 4: a native app's own scheme stays allowed (only browser-handled ones are refused)."""
+    assert ok("callback_urls", entry)
+
+
+def test_messages_show_the_canonical_form_only_when_it_differs() -> None:
+    """Spec section 4: "a message shows it when it differs from what was typed"."""
+    assert '(read as "https://a.com/cb")' in errors_of("callback_urls", "https://a.com:/cb")[0]
+    assert '(read as "https://cb/")' in errors_of("callback_urls", "https:///cb")[0]
+    msg = validate_login_url("login_url", "https://0x7f.1/login")[1][0].message
+    assert '(read as "https://127.0.0.1/login")' in msg and "loopback" in msg
+    assert "read as" not in errors_of("web_origins", "https://*.com")[0]  # only the implied "/" differs
+    assert "read as" not in errors_of("callback_urls", "HTTPS://*.COM/cb")[0]  # only case differs
+
+
+@pytest.mark.parametrize("host", ["ｌｏｃａｌｈｏｓｔ", "LocalHost", "ａｐｐ.ｌｏｃａｌｈｏｓｔ", "0177.0.0.1", "0x7f000001", "[0:0::1]", "[::ffff:7f00:1]"])
+def test_login_url_loopback_in_any_spelling(host: str) -> None:
+    """Spec section 3: the login URL is not localhost nor a loopback address, however the host is spelled."""
+    _, errors = validate_login_url("login_url", f"https://{host}/login")
+    assert len(errors) == 1 and "loopback" in errors[0].message
+
+
+def test_origin_of_is_the_canonical_origin() -> None:
+    """Spec sections 3-4: derived origins are what a browser sends as Origin."""
+    assert origin_of("https://ＡＰＰ.example.com:443/cb") == "https://app.example.com"
+    assert origin_of("http://0x7f.1:8080/cb") == "http://127.0.0.1:8080"
+    assert origin_of("https://bücher.example/cb") == "https://xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize("field", ORIGINS)
+def test_origin_path_counts_as_typed(field: str) -> None:
+    """Spec section 4 Origins: "https://a.com/." reads as "https://a.com/" but is stored as typed, so it is refused."""
+    for bad in ("https://a.com/.", "https://a.com/%2e", "https://a.com/x/.."):
+        msgs = errors_of(field, bad)
+        assert len(msgs) == 1 and "path" in msgs[0] and '"https://a.com"' in msgs[0]
+
+
+def test_lone_surrogate_refused_and_message_printable() -> None:
+    """Spec sections 4 and 9: text that is not valid Unicode (undecodable bytes) is refused in a printable message."""
+    msgs = errors_of("callback_urls", "https://a\udcff.com/cb")
+    assert len(msgs) == 1 and "not valid Unicode" in msgs[0]
+    msgs[0].encode("utf-8")  # printable: the surrogate is shown escaped
+    assert not check_url(["https://a.com/cb"], "callback", "https://a\udcff.com/cb").allowed
+
+
+_url_text = st.text(alphabet="htpsfile:/\\?#@.%2eE0x7f[]ａｂＡ。ü*-_~ ", max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_url_text.map(lambda s: "https://" + s), _url_text.map(lambda s: "myapp://" + s), _url_text))
+def test_canonical_form_is_a_fixed_point(text: str) -> None:
+    """Spec section 4: the canonical form of a URL reads as itself, and judging it gives the same verdict."""
+    canonical = canonical_url(text)
+    if canonical is None:
+        return
+    assert canonical_url(canonical) == canonical
+    for kind in ("callback", "logout", "web_origin", "cors"):
+        assert check_url([text], kind, canonical).allowed == check_url([canonical], kind, canonical).allowed
+
+
+@settings(max_examples=100, deadline=None)
+@given(web_urls(), st.data())
+def test_matching_ignores_case_and_compatibility_forms_of_scheme_and_host(
+    parts: tuple[str, str, str, int | None, str, str | None], data: st.DataObject
+) -> None:
+    """Spec section 4 Matching: scheme and host compare case-insensitively, and as a browser maps them."""
+    url, scheme, host, port, path, query = parts
+    variant_host = data.draw(_compat_spelling(host))
+    variant_scheme = data.draw(st.sampled_from([scheme, scheme.upper(), scheme.capitalize()]))
+    variant = url.replace(f"{scheme}://{host}", f"{variant_scheme}://{variant_host}", 1)
+    assert check_url([url], "callback", variant).allowed, (url, variant)
+    assert check_url([variant], "callback", url).allowed, (variant, url)
