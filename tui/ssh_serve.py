@@ -14,7 +14,8 @@ Refused with exit 5 and one line on stderr: anything that is not an appdeck comm
 subcommand), `demo` (it creates stores), `ssh-serve` itself, and a store that does not exist yet
 (the first connection must not make its user the first admin). `APPDECK_USER`/`APPDECK_STORE` from
 the client's environment are ignored: the forced command's values replace them. Nothing is logged;
-messages quote at most the one offending word, made safe for the terminal.
+messages quote at most the one offending word, made safe for the terminal. A remote command that is
+not valid UTF-8 is a usage error (exit 2), found before anything else runs.
 """
 
 from __future__ import annotations
@@ -145,11 +146,31 @@ def wants_tui(argv: Sequence[str]) -> bool:
     return ns is not None and ns.group is None
 
 
+def undecodable_command(raw: bytes | None) -> str | None:
+    """The usage error (one sentence, exit 2) for a remote command that is not valid UTF-8, else None (spec section 9).
+
+    Read from `os.environb`, the bytes sshd set: `os.environ` would hide them behind surrogateescape."""
+    if raw is None:
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before, after = raw[: exc.start], raw[exc.start :]
+        head = before.split()[-1] if before[-1:] and not before[-1:].isspace() else b""
+        word = (head + after.split(None, 1)[0]).decode("utf-8", "backslashreplace")
+        return f"the remote command is not valid UTF-8 (at {_short(word)}); send it as UTF-8 text"
+    return None
+
+
 def serve(user: str | None, store: str | None) -> int:
     """Run one SSH connection's request as `user` on `store`; the exit code."""
     from store.resolve import resolve_store
     from tui.cli import run
 
+    problem = undecodable_command(os.environb.get(b"SSH_ORIGINAL_COMMAND"))
+    if problem is not None:  # before anything else: the store is neither read nor created
+        print(f"appdeck: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if not user:
         print("appdeck: ssh-serve needs --user NAME (it is the forced command of one SSH key; " + HINT + ")",
               file=sys.stderr)
