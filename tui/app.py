@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -12,15 +14,101 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from store.errors import AppdeckError
+from store.errors import AppdeckError, PermissionDeniedError
 from store.text import safe
 from tui.config import keymap_of, load_config, save_theme
+from tui.widgets import store_notice
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.store_notice import StoreNotice, StoreProblem
 
 # The store (and orjson) and the two views are imported once the opening screen is drawn: by the worker that
 # reads the store, or when the first view is pushed if a ready controller is given (tests).
 if TYPE_CHECKING:
     from store.controller import Controller
+    from store.storage import StoreFile
+
+SCREENSHOTS_OFF = "Screenshots are turned off in appdeck: the screen may show a client secret."
+
+
+class PolledReads:
+    """What the controller reads while the TUI runs: the store as the poll last accepted it (a file that parses,
+    in which the acting user is a member). Installed over the store's `read`, so no keystroke, cursor move or
+    form check ever meets a broken, missing or foreign file: only `poll` (and this process's own writes) look at
+    the disk, and a bad file leaves the screens on the last good data while the app says what happened.
+    Writes are untouched: a transaction reads the file fresh under the lock, and refuses a bad one."""
+
+    def __init__(self, store: StoreFile, check: Callable[[], object]) -> None:
+        self.store = store
+        self._read = store.read  # the store's own read (parses when the file changed)
+        self._check = check  # raises when the acting user is not a member of the data being read
+        self.ident = store.identity()
+        self.data = self._read()
+        self.generation = store.generation
+        self.bad: tuple[tuple[int, int, int] | None, StoreProblem] | None = None  # the bad file last seen
+        store.read = self  # type: ignore[method-assign]  # the one place the TUI reads the store
+
+    def __call__(self) -> Any:
+        if self.store.generation != self.generation:  # this process wrote (or a transaction parsed) the store
+            self.generation = self.store.generation
+            try:
+                ident = self.store.identity()
+                data = self._read()  # the file just written or parsed under the lock: cached, no second parse
+            except AppdeckError:
+                return self.data  # the poll reports it
+            if ident is not None:
+                self._accept(ident, data)
+        return self.data
+
+    def _accept(self, ident: tuple[int, int, int], data: Any) -> AppdeckError | None:
+        """Serve `data` from now on if the acting user is a member in it; else keep the last good data."""
+        old = self.data
+        self.data = data
+        try:
+            self._check()
+        except AppdeckError as exc:
+            self.data = old
+            return exc
+        self.ident = ident
+        return None
+
+    def poll(self) -> tuple[StoreProblem | None, bool]:
+        """Look at the file once: (what is wrong with it or None, whether new good data was accepted). One stat
+        when nothing changed; a bad file is parsed once, not again each second while it stays the same."""
+        path = self.store.path
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return store_notice.gone(path), False
+        except OSError as exc:
+            return store_notice.unreadable(path, exc.strerror or str(exc)), False
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read: never opened
+            return store_notice.unreadable(path, "not a regular file"), False
+        if not os.access(path, os.R_OK):
+            return store_notice.unreadable(path), False
+        try:
+            ident = self.store.identity()
+        except AppdeckError as exc:
+            return store_notice.of_error(exc.message), False
+        if ident is None:
+            return store_notice.gone(path), False
+        if ident == self.ident:
+            return None, False  # the accepted file, unchanged (or put back where it was)
+        if self.bad is not None and self.bad[0] == ident:
+            return self.bad[1], False  # the same bad file: not parsed again
+        try:
+            data = self._read()
+            self.generation = self.store.generation
+        except AppdeckError as exc:
+            self.bad = (ident, store_notice.of_error(exc.message))
+            return self.bad[1], False
+        refused = self._accept(ident, data)
+        if refused is not None:
+            problem = (store_notice.removed(refused.message) if isinstance(refused, PermissionDeniedError)
+                       else store_notice.of_error(refused.message))
+            self.bad = (ident, problem)
+            return problem, False
+        self.bad = None
+        return None, True
 
 
 class AppdeckApp(App[None]):
@@ -32,6 +120,8 @@ class AppdeckApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Quit appdeck", id="quit"),
         Binding("question_mark", "toggle_help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("colon", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette"),
+        Binding("ctrl+o", "copy_input", "Copy input", show=False, tooltip="Copy this form's input as text (no secrets)",
+                id="copy_input", priority=True),
     ]
     POLL_SECONDS = 1.0
 
@@ -48,12 +138,16 @@ class AppdeckApp(App[None]):
         super().__init__()
         self._controller = controller
         self._open_args = (store_path, user, readonly)
-        self.config = config if config is not None else load_config()
+        # Settings are the acting appdeck user's, not the account's: under ssh-serve every developer is one account.
+        self.config_user = user or (controller.user if controller is not None else None)
+        self.config = config if config is not None else load_config(user=self.config_user)
         theme = self.config.get("theme")
         if isinstance(theme, str) and theme in self.available_themes:
             self.theme = theme
         self._theme_ready = False
         self._role = ""
+        self._reads: PolledReads | None = None
+        self.store_problem: StoreProblem | None = None
 
     @property
     def controller(self) -> Controller:
@@ -117,6 +211,7 @@ class AppdeckApp(App[None]):
             ctl.readonly = True
             self.notify(f"read-only: {safe(reason)}. Changes are disabled.", title="Read-only", severity="warning", markup=False)
         self._role = self.controller.role
+        self._reads = PolledReads(ctl.store, lambda: ctl.role)
         self.push_screen(self._first_screen())
         self.set_interval(self.POLL_SECONDS, self.poll_store)
 
@@ -131,17 +226,50 @@ class AppdeckApp(App[None]):
 
     def watch_theme(self, theme: str) -> None:
         if getattr(self, "_theme_ready", False):
-            save_theme(theme)
+            problem = save_theme(theme, self.config_user)
+            if problem:
+                self.notify(safe(problem), severity="warning", markup=False)
 
-    def poll_store(self) -> None:
-        """Pick up another process's save within a second or two, keeping the cursor where it was."""
-        try:
-            if not self.controller.store.changed_on_disk():
-                return
-            role = self.controller.role  # raises when the acting user was removed meanwhile
-        except AppdeckError as exc:
-            self.exit(return_code=exc.exit_code, message=f"appdeck: {safe(exc.message)}")
-            return
+    def poll_store(self) -> StoreProblem | None:
+        """Pick up another process's save within a second or two, keeping the cursor where it was. A store that
+        goes bad (unreadable, cut short, not JSON, newer, gone, or without the acting user) never ends the app:
+        a notice says what happened, every screen and open form stays as it is, and the next good file (put back,
+        restored, the user added again) is picked up by itself. Returns the problem now, or None."""
+        if self._reads is None:
+            return None
+        problem, changed = self._reads.poll()
+        self._set_problem(problem)
+        if changed:
+            self._refresh_screens()
+        return problem
+
+    def _set_problem(self, problem: StoreProblem | None) -> None:
+        before, self.store_problem = self.store_problem, problem
+        if problem is not None and (before is None or before.headline != problem.headline):
+            self.notify(problem.detail or problem.headline, title="Store problem", severity="error", timeout=10, markup=False)
+        elif problem is None and before is not None:
+            self.notify("The store can be read again; the lists are up to date.", title="Store back", markup=False)
+            for screen in self.screen_stack:
+                back = getattr(screen, "store_back", None)
+                if back is not None:
+                    back()
+        self._place_notice()
+
+    def _place_notice(self) -> None:
+        """The notice on the current screen (a screen pushed later gets it at the next poll); gone once the store is."""
+        for screen in self.screen_stack:
+            notices = screen.query(StoreNotice)
+            if self.store_problem is None:
+                notices.remove()
+            elif notices:
+                notices.first().show(self.store_problem)
+            elif screen is self.screen and screen is not self.screen_stack[0]:
+                notice = StoreNotice()
+                screen.mount(notice)
+                notice.show(self.store_problem)
+
+    def _refresh_screens(self) -> None:
+        role = self.controller.role
         from tui.screens.applications import ApplicationsScreen
         from tui.screens.developers import DevelopersScreen
 
@@ -192,8 +320,8 @@ class AppdeckApp(App[None]):
             self.action_show_help_panel()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette offers every action the current screen allows now."""
-        yield from super().get_system_commands(screen)
+        """The palette offers every action the current screen allows now; never Textual's Screenshot."""
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             b = active.binding
@@ -208,6 +336,61 @@ class AppdeckApp(App[None]):
             await node.run_action(action)  # type: ignore[attr-defined]
 
         return run
+
+    # -- no screenshots: the screen may hold a revealed secret, and under ssh-serve the file would land on the
+    # server, in the service account's Downloads, readable by others (issue 10).
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.notify(SCREENSHOTS_OFF, severity="warning", markup=False)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        self.notify(SCREENSHOTS_OFF, severity="warning", markup=False)
+        return None
+
+    def save_screenshot(self, filename: str | None = None, path: str | None = None, time_format: str | None = None) -> str:
+        """Refused (also for TEXTUAL_SCREENSHOT): nothing is written. `export_screenshot` still returns the SVG as
+        a string (the snapshot tests use it); it writes no file."""
+        self.notify(SCREENSHOTS_OFF, severity="warning", markup=False)
+        return ""
+
+    # -- copying a form's input out (the store may be bad: the user keeps what they typed) ---------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_input":
+            return bool(form_text(self.screen))
+        return True
+
+    def action_copy_input(self) -> None:
+        """ctrl+o: the current form's fields as `Label: value` lines, to the clipboard (OSC 52: works over SSH).
+        A form holds no secret (a client secret is never an input); a password input would be left out."""
+        text = form_text(self.screen)
+        if not text:
+            return
+        self.copy_to_clipboard(text)
+        lines = text.count("\n") + 1
+        self.notify(f"Copied this form's input ({lines} line{'s' if lines != 1 else ''}) to the clipboard.", markup=False)
+
+    def check_store(self) -> StoreProblem | None:
+        """Before a save: look at the store now; the problem, if any (a save then keeps the input and says why)."""
+        return self.poll_store()
+
+
+def form_text(screen: Screen[Any]) -> str:
+    """The input of the form on `screen` as text; "" for a screen that is not a form (the lists' filter box)."""
+    from textual.screen import ModalScreen
+    from textual.widgets import Input
+
+    if not isinstance(screen, ModalScreen):
+        return ""
+    own = getattr(screen, "input_text", None)
+    if own is not None:
+        return str(own())
+    from store.vocabulary import FIELD_LABELS
+
+    lines = [f"{FIELD_LABELS.get(w.id or '', w.id)}: {w.value}" for w in screen.query(Input)
+             if w.id and not w.password and w.value]
+    return "\n".join(lines)
 
 
 def run_tui(path: Path, user: str, *, readonly: bool = False) -> int:

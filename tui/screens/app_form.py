@@ -248,9 +248,27 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             + policy.describe_clearing(clearing) + ".",
             confirm_label="Clear and save"), answered)
 
+    def input_text(self) -> str:
+        """What the form holds, one `Label: value` line per field (ctrl+o copies it; a form has no secret)."""
+        labels = {**FIELD_LABELS, "sharing": "Sharing", "groups": "Groups", "advanced": "Advanced settings",
+                  "app_type": "Application type", "token_auth": "Token endpoint authentication method"}
+        lines = []
+        for key, value in self.draft().items():
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
+            lines.append(f"{labels.get(key, key)}: {'' if value is None else value}")
+        return "\n".join(lines)
+
     def _save(self, data: dict[str, Any], *, clear_urls: bool) -> None:
         ctl = self.deck.controller
         banner = self.query_one("#banner", Static)
+        problem = self.deck.check_store()
+        if problem is not None:  # nothing is sent to a store that is gone, broken or without this user
+            banner.update(Content("Not saved: " + problem.headline + " Your input is kept; ctrl+o copies it."))
+            banner.remove_class("hidden")
+            banner.add_class("store-problem")
+            return
+        banner.remove_class("store-problem")
         try:
             if self.editing is None:
                 saved = ctl.create_app(data, clear_urls=clear_urls)
@@ -278,6 +296,13 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             notify_error(self.deck, exc)
             return
         self.dismiss(saved)
+
+    def store_back(self) -> None:
+        """The store is good again (the app says so): a "Not saved" that only the store's state caused goes."""
+        banner = self.query_one("#banner", Static)
+        if banner.has_class("store-problem"):
+            banner.add_class("hidden")
+            banner.remove_class("store-problem")
 
     def action_cancel(self) -> None:
         if not self.dirty():

@@ -10,13 +10,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from store.errors import AppdeckError
+from store.errors import AppdeckError, PermissionDeniedError
 from store.text import safe
 from store.vocabulary import View
 from tui.widgets.details_pane import DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.row_list import Column, RowList
+from tui.widgets.store_notice import REMOVED
 
 if TYPE_CHECKING:
     from tui.app import AppdeckApp
@@ -43,7 +44,12 @@ def top_bar(app: AppdeckApp, view: str) -> Content:
 
 
 def notify_error(app: AppdeckApp, exc: AppdeckError) -> None:
-    """Show a controller error as a notification; its text is never markup."""
+    """Show a controller error as a notification; its text is never markup. While the store is bad, a refusal
+    that only follows from it (a missing file reads as "no longer a member") is said as the store's problem."""
+    problem = getattr(app, "store_problem", None)
+    if problem is not None and isinstance(exc, PermissionDeniedError) and problem.kind != REMOVED:
+        app.notify(problem.headline, title="Store problem", severity="error", markup=False)
+        return
     app.notify(safe(exc.message), title=type(exc).__name__.replace("Error", ""), severity="error", markup=False)
 
 
