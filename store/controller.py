@@ -28,7 +28,7 @@ from store.errors import (
     ValidationError,
 )
 from store.records import AppRecord, AuditRecord, GroupView, RegisteredRecord, UserView, gc_paused
-from store.repository import Repository, Transaction, new_id, now
+from store.repository import Clock, Repository, Transaction, new_id, now, utc_now
 from store.resolve import process_login
 from store.storage import StoreFile
 from store.text import LOGIN_RULE, valid_login
@@ -51,7 +51,9 @@ from store.vocabulary import (
     RWA_WARNING,
     SCHEMA_VERSION,
     SHARING,
+    TRASH_DAYS,
     AppAction,
+    EnvFormat,
     SettingsTab,
     UrlField,
     View,
@@ -80,6 +82,25 @@ class Saved:
 
     app: AppRecord
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TrashEntry:
+    """A trashed app (secret hidden), when it was deleted and when it will be purged."""
+
+    app: AppRecord
+    deleted_at: str
+    purge_at: str
+
+
+def _created(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Audit values of a new record: every field set, from nothing (never a secret: callers pass input fields)."""
+    return {k: {"old": None, "new": v} for k, v in fields.items() if v not in (None, "", [], False)}
+
+
+def _diff(old: Mapping[str, Any], new: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """Audit values of a change: {field: {"old": ..., "new": ...}} for the fields that differ."""
+    return {f: {"old": old.get(f), "new": new.get(f)} for f in fields if old.get(f) != new.get(f)}
 
 
 @dataclass(frozen=True)
@@ -139,9 +160,10 @@ def _resolve_user(users: Iterable[tuple[str, Rec]], login: str) -> tuple[str, Re
 class Controller:
     """Applies every product rule for one acting user on one store; the TUI and the CLI call only this."""
 
-    def __init__(self, store: StoreFile | str | os.PathLike[str], user: str | None = None, *, readonly: bool = False) -> None:
+    def __init__(self, store: StoreFile | str | os.PathLike[str], user: str | None = None, *, readonly: bool = False,
+                 clock: Clock | None = None) -> None:
         self.store = store if isinstance(store, StoreFile) else StoreFile(store)
-        self.repo = Repository(self.store)
+        self.repo = Repository(self.store, clock or utc_now)
         self.user = user or process_login()
         self.readonly = readonly
         self.created_store = False
@@ -204,7 +226,19 @@ class Controller:
             if may is not None and not may(str(me.get("role"))):
                 raise PermissionDeniedError(refusal)
             tx.actor_id = policy.user_id(me)
+            self._purge_due(tx)
             yield tx
+
+    @staticmethod
+    def _purge_due(tx: Transaction) -> None:
+        """The first write after an app's 30 days in the trash purges it (spec section 10), audited."""
+        for key, rec in tx.where("trash", lambda r: policy.purge_due(str(r.get("trashed_at")), tx.time)):
+            tx.remove("trash", key)
+            owner = rec.get("owner")
+            owner_rec = tx.find("users", "login", owner)
+            tx.audit("purge", "app", rec["id"], rec.get("name", ""), app_owner=owner,
+                     app_owner_id=policy.user_id(owner_rec[1]) if owner_rec else None,
+                     detail=f"{TRASH_DAYS} days in the trash")
 
     def _admin_change(self) -> contextlib.AbstractContextManager[Transaction]:
         return self._change(policy.may_administer, "Only admins manage users, groups, registered applications and the organization.")
@@ -421,21 +455,12 @@ class Controller:
         warnings = [RWA_WARNING] if draft.app_type == RWA else []
         with self._change(policy.may_create_apps, "Only editors and admins create built applications.") as tx:
             self._groups_still_there(tx, draft.groups)
-            client_id = new_client_id()
-            while tx.find("apps", "client_id", client_id) is not None:
-                client_id = new_client_id()
-            rec = {
-                "id": new_id("app"),
-                **draft.model_dump(),
-                "owner": self.user,
-                "client_id": client_id,
-                "client_secret": new_client_secret(),
-            }
+            rec = self._new_app_record(tx, draft.model_dump())
             key = tx.insert("apps", rec)
             stored = tx.get("apps", key)
             assert stored is not None
             tx.audit("create", "app", rec["id"], rec["name"], fields=list(draft.model_fields_set | {"name", "app_url"}),
-                     app_owner=self.user, app_owner_id=tx.actor_id)
+                     app_owner=self.user, app_owner_id=tx.actor_id, changes=_created(draft.model_dump()))
         return Saved(AppRecord(dict(stored)), warnings)
 
     def _owned(self, tx: Transaction, app_id: str, action: AppAction, expected_version: int | None) -> tuple[str, Rec]:
@@ -483,7 +508,8 @@ class Controller:
             if not changed:
                 return Saved(AppRecord(dict(rec)), warnings)
             out = tx.update("apps", key, new)
-            tx.audit("update", "app", out["id"], out["name"], fields=changed, app_owner=self.user, app_owner_id=tx.actor_id)
+            tx.audit("update", "app", out["id"], out["name"], fields=changed, app_owner=self.user, app_owner_id=tx.actor_id,
+                     changes=_diff(rec, new, changed))
         return Saved(AppRecord(out), warnings)
 
     @staticmethod
@@ -509,13 +535,138 @@ class Controller:
             raise ValidationError(FieldError("sharing", "Sharing must be " + ", ".join(SHARING) + "."))
         return self._update(app_id, {"sharing": sharing, "groups": list(groups or [])}, "share", expected_version)
 
-    def delete_app(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
-        """Delete an owned app; its client ID and secret stop working at once."""
+    def delete_app(self, app_id: str, *, expected_version: int | None = None) -> TrashEntry:
+        """Move an owned app to the trash: it cannot authenticate until restored, and is purged after 30 days."""
         with self._change() as tx:
             key, rec = self._owned(tx, app_id, "delete", expected_version)
             tx.remove("apps", key)
-            tx.audit("delete", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id)
-        return AppRecord(dict(rec))
+            trashed = {**rec, "trashed_at": tx.stamp, "trashed_by": self.user}
+            tx.insert("trash", trashed)
+            until = policy.purge_at(tx.stamp).isoformat(timespec="seconds")
+            tx.audit("delete", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id,
+                     detail=f"to the trash until {until}")
+        return self._trash_entry(trashed)
+
+    @staticmethod
+    def _trash_entry(rec: Rec) -> TrashEntry:
+        return TrashEntry(AppRecord(dict(rec), secret_visible=False), str(rec.get("trashed_at", "")),
+                          policy.purge_at(str(rec.get("trashed_at"))).isoformat(timespec="seconds"))
+
+    def trash_until(self) -> str:
+        """Until when an app deleted now stays restorable (what a delete confirmation says)."""
+        return policy.purge_at(now(self.repo.clock)).isoformat(timespec="seconds")
+
+    def list_trash(self) -> list[TrashEntry]:
+        """The acting user's trashed apps, newest deletion first (only an owner sees their trash)."""
+        mine = [r for r in self._data().get("trash", {}).values()
+                if r.get("owner") == self.user and not policy.purge_due(str(r.get("trashed_at")), self.repo.clock())]
+        mine.sort(key=lambda r: (str(r.get("trashed_at", "")), str(r.get("id", ""))), reverse=True)
+        return [self._trash_entry(r) for r in mine]
+
+    def get_trashed(self, ref: str) -> TrashEntry:
+        """Resolve an id, a client ID, or a name unique among the acting user's trashed apps."""
+        entries = self.list_trash()
+        for e in entries:
+            if ref in (e.app.id, e.app.client_id):
+                return e
+        named = [e for e in entries if e.app.name == ref] or [e for e in entries if e.app.name.lower() == ref.lower()]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise ValidationError(FieldError("app", f'{len(named)} apps in your trash are named "{ref}"; use the id: '
+                                             + ", ".join(e.app.id for e in named)))
+        raise NotFoundError(f'No application "{ref}" in your trash.')
+
+    def _trashed(self, tx: Transaction, app_id: str) -> tuple[str, Rec]:
+        found = tx.find("trash", "id", app_id)
+        if found is None or found[1].get("owner") != self.user:  # only the owner sees their trash
+            raise NotFoundError(f'No application "{app_id}" in your trash (it may have been restored or purged).')
+        me = tx.find("users", "login", self.user)
+        if not policy.may_create_apps(str(me[1].get("role")) if me else ""):
+            raise PermissionDeniedError("Viewers own nothing and cannot change built applications.")
+        return found
+
+    def restore_app(self, app_id: str) -> AppRecord:
+        """Bring a trashed app back exactly as it was: same id, client ID, secret, settings and sharing (groups
+        deleted meanwhile were already taken off it). Names are not unique, so nothing is renamed."""
+        with self._change() as tx:
+            key, rec = self._trashed(tx, app_id)
+            tx.remove("trash", key)
+            back = {k: v for k, v in rec.items() if k not in ("trashed_at", "trashed_by")}
+            back.update(version=int(rec.get("version", 1)) + 1, updated_at=tx.stamp, updated_by=self.user)
+            tx.insert("apps", back)
+            tx.audit("restore", "app", rec["id"], rec.get("name", ""), app_owner=self.user, app_owner_id=tx.actor_id)
+        return AppRecord(back)
+
+    def purge_app(self, app_id: str) -> TrashEntry:
+        """End a trashed app at once; re-creating it gives a new client ID and secret."""
+        with self._change() as tx:
+            key, rec = self._trashed(tx, app_id)
+            tx.remove("trash", key)
+            tx.audit("purge", "app", rec["id"], rec.get("name", ""), app_owner=self.user, app_owner_id=tx.actor_id)
+        return self._trash_entry(rec)
+
+    def set_enabled(self, app_id: str, enabled: bool) -> AppRecord:
+        """Disable an owned app (it stays listed, marked, and cannot authenticate), or enable it again."""
+        with self._change() as tx:
+            key, rec = self._owned(tx, app_id, "enable" if enabled else "disable", None)
+            out = tx.update("apps", key, {"enabled": enabled})
+            tx.audit("enable" if enabled else "disable", "app", rec["id"], rec["name"], app_owner=self.user,
+                     app_owner_id=tx.actor_id, changes={"enabled": {"old": rec.get("enabled", True), "new": enabled}})
+        return AppRecord(out)
+
+    def duplicate_app(self, app_id: str, name: str) -> Saved:
+        """A new app owned by the acting user with every setting of one they see but the name (given), id,
+        credentials and owner; groups that no longer exist are dropped (none left: private)."""
+        with self._change(policy.may_create_apps, "Only editors and admins create built applications.") as tx:
+            found = tx.find("apps", "id", app_id)
+            me = tx.find("users", "login", self.user)
+            role = str(me[1].get("role")) if me else DEFAULT_ROLE
+            mine = {str(g.get("id")) for g in tx.records("groups") if self.user in g.get("members", [])}
+            if found is None or not policy.app_visibility("developers", role, self.user, mine)(found[1]):
+                raise NotFoundError(f'No application "{app_id}" that you can see.')
+            source = found[1]
+            known = {str(g.get("id")) for g in tx.records("groups")}
+            data = {k: source.get(k) for k in APP_INPUT_FIELDS if source.get(k) is not None}
+            data["name"] = name
+            data["groups"] = [g for g in source.get("groups", []) if g in known]
+            if data.get("sharing") == GROUPS_SHARING and not data["groups"]:
+                data["sharing"] = PRIVATE_SHARING
+            draft = self.validate_app(data)
+            rec = self._new_app_record(tx, draft.model_dump())
+            tx.insert("apps", rec)
+            tx.audit("create", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id,
+                     detail=f"duplicate of {source['id']}", changes=_created(draft.model_dump()))
+        return Saved(AppRecord(rec), [RWA_WARNING] if draft.app_type == RWA else [])
+
+    def _new_app_record(self, tx: Transaction, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A new app's record: its fields, the acting user as owner, a new id, client ID (unique, the trash
+        included) and secret."""
+        client_id = new_client_id()
+        while tx.find("apps", "client_id", client_id) is not None or tx.find("trash", "client_id", client_id) is not None:
+            client_id = new_client_id()
+        return {"id": new_id("app"), **fields, "owner": self.user, "client_id": client_id,
+                "client_secret": new_client_secret()}
+
+    def transfer_app(self, app_id: str, to: str) -> AppRecord:
+        """Hand an owned app to another editor or admin; from then on only they act on it."""
+        with self._change() as tx:
+            key, rec = self._owned(tx, app_id, "transfer", None)
+            heir = tx.find("users", "login", to)
+            if heir is None or to == self.user or not policy.may_inherit(heir[1].get("role")):
+                raise ValidationError(FieldError("to", f'The new owner must be another admin or editor; "{to}" is not.'))
+            out = tx.update("apps", key, {"owner": to})
+            tx.audit("transfer", "app", rec["id"], rec["name"], app_owner=to, app_owner_id=policy.user_id(heir[1]),
+                     detail=f"from {self.user}", changes={"owner": {"old": self.user, "new": to}})
+        return AppRecord(out, secret_visible=False)
+
+    def app_env(self, app_id: str, fmt: EnvFormat = "dotenv") -> str:
+        """The app's settings as a `.env` snippet (or JSON) for its code: its owner only; audited as a reveal."""
+        with self._change() as tx:
+            _, rec = self._owned(tx, app_id, "env", None)
+            tx.audit("reveal_secret", "app", rec["id"], rec["name"], app_owner=self.user, app_owner_id=tx.actor_id,
+                     detail="env")
+        return policy.env_text(policy.app_env(rec), fmt)
 
     def rotate_secret(self, app_id: str, *, expected_version: int | None = None) -> AppRecord:
         """Replace the client secret; the old one stops working at once."""
@@ -523,7 +674,7 @@ class Controller:
             key, rec = self._owned(tx, app_id, "rotate_secret", expected_version)
             out = tx.update("apps", key, {"client_secret": new_client_secret()})
             tx.audit("rotate_secret", "app", rec["id"], rec["name"], fields=["client_secret"], app_owner=self.user,
-                     app_owner_id=tx.actor_id)
+                     app_owner_id=tx.actor_id, changes={"client_secret": "rotated"})  # never the value
         return AppRecord(out)
 
     def reveal_secret(self, app_id: str) -> str:
@@ -539,6 +690,8 @@ class Controller:
         if field is None:
             raise ValidationError(FieldError("kind", "Check a " + ", ".join(CHECK_KINDS) + " URL."))
         app = self.get_app(app_id)
+        if not app.enabled:
+            return urls.CheckResult(False, kind, url, None, None, [], disabled=True)
         return urls.check_url(list(policy.effective_urls(app)[field]), kind, url)
 
     # -- users --------------------------------------------------------------------------------------
@@ -566,7 +719,8 @@ class Controller:
 
     def inheritor_needed(self, login: str, new_role: str | None) -> int:
         """How many apps `login` owns that need an inheritor if they get `new_role` (None: are removed); 0: none."""
-        owned = sum(1 for r in self._data().get("apps", {}).values() if r.get("owner") == login)
+        data = self._data()
+        owned = sum(1 for t in ("apps", "trash") for r in data.get(t, {}).values() if r.get("owner") == login)
         return owned if policy.needs_inheritor(new_role, owned) else 0
 
     def add_user(self, login: str, role: str = DEFAULT_ROLE, display_name: str = "") -> UserView:
@@ -580,12 +734,13 @@ class Controller:
             if tx.find("users", "login", rec.login) is not None:
                 raise ValidationError(FieldError("login", f'"{rec.login}" is already a member.'))
             tx.insert("users", {**rec.model_dump(), "id": new_id("usr")})
-            tx.audit("add", "user", rec.login, rec.login, fields=["role", "display_name"])
+            tx.audit("add", "user", rec.login, rec.login, fields=["role", "display_name"],
+                     changes=_created({"role": rec.role, "display_name": rec.display_name}))
         return UserView(login=rec.login, display_name=rec.display_name, role=rec.role, apps_owned=0)
 
     @staticmethod
-    def _user_change(users: list[Rec], apps: list[tuple[str, Rec]], login: str, new_role: str | None,
-                     inherit_to: str | None) -> tuple[list[tuple[str, Rec]], Rec | None]:
+    def _user_change(users: list[Rec], apps: list[tuple[str, str, Rec]], login: str, new_role: str | None,
+                     inherit_to: str | None) -> tuple[list[tuple[str, str, Rec]], Rec | None]:
         """The checks of a role change (new_role) or a removal (None), on whichever data is given (a snapshot for a
         front end's question, the fresh data inside the lock for the change): the last admin stays, and a user who
         owns apps and will own nothing needs a valid inheritor. The apps to transfer and the inheritor's record."""
@@ -593,7 +748,7 @@ class Controller:
         field_id = "login" if new_role is None else "role"
         if not policy.keeps_an_admin(users, login, new_role):
             raise ValidationError(FieldError(field_id, f"{login} is the last admin; the organization always keeps one."))
-        owned = [(k, r) for k, r in apps if r.get("owner") == login]
+        owned = [(t, k, r) for t, k, r in apps if r.get("owner") == login]  # trashed apps too: never ownerless
         if not policy.needs_inheritor(new_role, len(owned)):
             return [], None
         if not inherit_to:
@@ -614,20 +769,22 @@ class Controller:
         if new_role is not None and new_role not in ROLES:
             raise ValidationError(FieldError("role", "Role must be " + ", ".join(ROLES) + "."))
         if new_role != user["role"]:
-            self._user_change(list(self._data().get("users", {}).values()), list(self._data().get("apps", {}).items()),
-                              login, new_role, inherit_to)
+            data = self._data()
+            owned: list[tuple[str, str, Rec]] = [(t, k, r) for t in ("apps", "trash") for k, r in data.get(t, {}).items()]
+            self._user_change(list(data.get("users", {}).values()), owned, login, new_role, inherit_to)
         return user
 
     def _apply_user_change(self, tx: Transaction, login: str, new_role: str | None, inherit_to: str | None) -> int:
         """Inside the lock: check the change on the fresh data and hand the user's apps to the inheritor."""
-        owned, heir = self._user_change(list(tx.records("users")), list(tx.items("apps")), login, new_role, inherit_to)
+        apps = [(t, k, r) for t in ("apps", "trash") for k, r in tx.items(t)]
+        owned, heir = self._user_change(list(tx.records("users")), apps, login, new_role, inherit_to)
         if heir is None:
             return 0
         heir_id = policy.user_id(heir)
-        for key, rec in owned:
-            tx.update("apps", key, {"owner": inherit_to})
+        for table, key, rec in owned:
+            tx.update(table, key, {"owner": inherit_to})
             tx.audit("transfer", "app", rec["id"], rec.get("name", ""), fields=["owner"], app_owner=inherit_to,
-                     app_owner_id=heir_id, detail=f"from {login}")
+                     app_owner_id=heir_id, detail=f"from {login}", changes={"owner": {"old": login, "new": inherit_to}})
         return len(owned)
 
     def set_role(self, login: str, role: str, inherit_to: str | None = None) -> UserView:
@@ -641,7 +798,8 @@ class Controller:
                 moved = self._apply_user_change(tx, login, role, inherit_to)
                 tx.update("users", key, {"role": role})
                 tx.audit("set_role", "user", login, login, fields=["role"],
-                         detail=f"{old} -> {role}" + (f"; {moved} apps to {inherit_to}" if moved else ""))
+                         detail=f"{old} -> {role}" + (f"; {moved} apps to {inherit_to}" if moved else ""),
+                         changes={"role": {"old": old, "new": role}})
         return self.get_user(login)
 
     def remove_user(self, login: str, inherit_to: str | None = None) -> None:
@@ -694,7 +852,8 @@ class Controller:
             self._known_users(tx, members or [])
             out = {**rec.model_dump(), "members": list(dict.fromkeys(members or []))}
             tx.insert("groups", out)
-            tx.audit("add", "group", rec.id, rec.name, fields=["name", "members"])
+            tx.audit("add", "group", rec.id, rec.name, fields=["name", "members"],
+                     changes=_created({"name": rec.name, "members": out["members"]}))
         return self._group_view(out)
 
     def rename_group(self, old: str, new: str) -> GroupView:
@@ -706,7 +865,8 @@ class Controller:
             rec = models.validate_model(models.GroupRecord, {"id": doc["id"], "name": new})
             self._unique_group_name(tx, rec.name, except_id=doc["id"])
             out = tx.update("groups", key, {"name": rec.name})
-            tx.audit("rename", "group", doc["id"], rec.name, fields=["name"], detail=f"was {doc['name']}")
+            tx.audit("rename", "group", doc["id"], rec.name, fields=["name"], detail=f"was {doc['name']}",
+                     changes={"name": {"old": doc["name"], "new": rec.name}})
         return self._group_view(out)
 
     def remove_group(self, ref: str) -> int:
@@ -716,7 +876,7 @@ class Controller:
             gid = doc["id"]
             narrowed = 0
             owner_ids = {str(u.get("login")): policy.user_id(u) for u in tx.records("users")}
-            for table, otype in (("apps", "app"), ("registered", "registered")):
+            for table, otype in (("apps", "app"), ("registered", "registered"), ("trash", "app")):
                 for rkey, rec in tx.where(table, lambda r: gid in r.get("groups", [])):
                     left = [g for g in rec["groups"] if g != gid]
                     change: dict[str, Any] = {"groups": left}
@@ -741,7 +901,8 @@ class Controller:
             if members == list(doc.get("members", [])):
                 return self._group_view(doc)
             out = tx.update("groups", key, {"members": members})
-            tx.audit("update", "group", doc["id"], doc["name"], fields=["members"])
+            tx.audit("update", "group", doc["id"], doc["name"], fields=["members"],
+                     changes={"members": {"old": list(doc.get("members", [])), "new": members}})
         return self._group_view(out)
 
     def set_group_members(self, ref: str, members: list[str]) -> GroupView:
@@ -758,8 +919,10 @@ class Controller:
 
         clean = models.validate_model(models.Organization, {"organization": name}).organization
         with self._admin_change() as tx:
+            old = str((tx.get("meta", "1") or {}).get("organization", ""))
             tx.update("meta", "1", {"organization": clean})
-            tx.audit("rename", "organization", "1", clean, fields=["organization"])
+            tx.audit("rename", "organization", "1", clean, fields=["organization"],
+                     changes={"organization": {"old": old, "new": clean}})
         return clean
 
     # -- registered applications --------------------------------------------------------------------
@@ -795,7 +958,8 @@ class Controller:
             self._check_registered(draft, tx.records("groups"))
             rec = {"id": new_id("reg"), **draft.model_dump()}
             key = tx.insert("registered", rec)
-            tx.audit("create", "registered", rec["id"], rec["name"], fields=list(draft.model_fields_set))
+            tx.audit("create", "registered", rec["id"], rec["name"], fields=list(draft.model_fields_set),
+                     changes=_created(draft.model_dump()))
             stored = tx.get("registered", key)
         return RegisteredRecord(dict(stored or rec))
 
@@ -816,7 +980,7 @@ class Controller:
             if not changed:
                 return RegisteredRecord(dict(doc))
             out = tx.update("registered", key, new)
-            tx.audit("update", "registered", out["id"], out["name"], fields=changed)
+            tx.audit("update", "registered", out["id"], out["name"], fields=changed, changes=_diff(doc, new, changed))
         return RegisteredRecord(out)
 
     def remove_registered(self, ref: str) -> RegisteredRecord:

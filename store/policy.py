@@ -8,26 +8,30 @@ input: records come from the store, the acting user from the controller.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from store import urls
 from store.vocabulary import (
     ADMIN,
-    APP_ACTIONS,
     DEFAULT_APP_TYPE,
     DEFAULT_RWA_TOKEN_AUTH,
+    ENV_PREFIX,
     FIELD_LABELS,
     FIXED_TOKEN_AUTH,
     GROUPS_SHARING,
     LIST_FIELDS,
     M2M,
     ORGANIZATION_SHARING,
+    OWNER_ACTIONS,
     OWNER_ROLES,
     SETTINGS_TABS,
+    TRASH_DAYS,
     URL_FIELDS,
     VIEWS,
     AppAction,
     AppType,
+    EnvFormat,
     ListField,
     SettingsTab,
     TokenAuth,
@@ -37,7 +41,8 @@ from store.vocabulary import (
 
 Rec = Mapping[str, Any]
 NO_ACTIONS: frozenset[AppAction] = frozenset()
-ALL_ACTIONS: frozenset[AppAction] = frozenset(APP_ACTIONS)
+_OWNER: frozenset[AppAction] = frozenset(OWNER_ACTIONS)
+_CREATOR: frozenset[AppAction] = frozenset({"duplicate"})
 
 
 # -- roles (section 1) -----------------------------------------------------------------------------------------
@@ -156,12 +161,16 @@ def sees_all_counts(role: str) -> bool:
 
 
 def app_actions(app: Rec | Any, me: str, role: str, *, readonly: bool) -> frozenset[AppAction]:
-    """What the acting user may do to an app: only its owner acts on it (admins are no exception), never in a
-    read-only session, and never a viewer (who owns nothing: a stored app owned by one is a store problem)."""
-    owner = app.get("owner") if isinstance(app, Mapping) else app.owner
-    if readonly or owner != me or not may_create_apps(role):
+    """What the acting user may do to an app they see in the Developers view: only its owner acts on it (admins are
+    no exception), never in a read-only session, and never a viewer (who owns nothing). Anyone who may create apps
+    may duplicate one they see (spec section 10). An enabled app can be disabled, a disabled one enabled."""
+    if readonly or not may_create_apps(role):
         return NO_ACTIONS
-    return ALL_ACTIONS
+    owner = app.get("owner") if isinstance(app, Mapping) else app.owner
+    if owner != me:
+        return _CREATOR
+    enabled = (app.get("enabled", True) if isinstance(app, Mapping) else app.enabled) is not False
+    return _OWNER - {"enable" if enabled else "disable"} | _CREATOR
 
 
 ACTION_WORDS: dict[AppAction, str] = {
@@ -170,16 +179,36 @@ ACTION_WORDS: dict[AppAction, str] = {
     "delete": "delete",
     "rotate_secret": "rotate the secret of",
     "reveal_secret": "reveal the secret of",
+    "disable": "disable",
+    "enable": "enable",
+    "transfer": "transfer",
+    "env": "print the credentials of",
+    "duplicate": "duplicate",
 }
 
 
-def refusal(action: AppAction, name: str, owner: str, *, readonly: bool, role: str) -> str:
+def refusal(action: AppAction, name: str, owner: str, *, readonly: bool, role: str, me: str = "") -> str:
     """Why the acting user may not take `action` on an app they can see, in one sentence."""
     if readonly:
         return "appdeck is read-only in this session; nothing was changed."
     if not may_create_apps(role):
         return "Viewers own nothing and cannot change built applications."
+    if owner == me and action in ("disable", "enable"):
+        return f'"{name}" is already {action}d.'
     return f'Only the owner of "{name}" ({owner}) can {ACTION_WORDS[action]} it.'
+
+
+# -- the trash (section 10) --------------------------------------------------------------------------------------
+
+
+def purge_at(trashed_at: str) -> datetime:
+    """When a trashed app is purged: 30 days after it was deleted."""
+    return datetime.fromisoformat(trashed_at) + timedelta(days=TRASH_DAYS)
+
+
+def purge_due(trashed_at: str, now: datetime) -> bool:
+    """True once a trashed app's 30 days are over (the next write purges it)."""
+    return now >= purge_at(trashed_at)
 
 
 # -- effective values (section 3) ------------------------------------------------------------------------------
@@ -285,3 +314,59 @@ def cleared_urls() -> dict[str, Any]:
 def list_field_of(field: str) -> ListField | None:
     """The URL list kind named `field`, or None."""
     return next((f for f in LIST_FIELDS if f == field), None)
+
+
+# -- credentials for the app's code (section 10) -----------------------------------------------------------------
+
+
+def app_env(app: Rec) -> dict[str, str]:
+    """The variables of an app's `.env` snippet: credentials, type, token method and the effective URLs (lists
+    comma-separated, the first callback the default). The secret only for a type that uses one (a Single Page
+    Application's token method is none: its code never holds a secret); Machine to Machine apps have no URLs."""
+    kind = effective_type(app)
+    method = effective_token_auth(kind, app.get("token_auth"))
+    out = {"CLIENT_ID": str(app.get("client_id", ""))}
+    if method != "none":
+        out["CLIENT_SECRET"] = str(app.get("client_secret", ""))
+    out.update(APP_URL=str(app.get("app_url", "")), APP_TYPE=kind, TOKEN_ENDPOINT_AUTH_METHOD=method)
+    if has_urls(kind):
+        eff = effective_urls(app)
+        out.update(
+            LOGIN_URL=eff["login_url"] or "",
+            CALLBACK_URLS=",".join(eff["callback_urls"]),
+            LOGOUT_URLS=",".join(eff["logout_urls"]),
+            WEB_ORIGINS=",".join(eff["web_origins"]),
+            CORS_ORIGINS=",".join(eff["cors_origins"]),
+        )
+    return {ENV_PREFIX + k: v for k, v in out.items()}
+
+
+def env_text(variables: Mapping[str, str], fmt: EnvFormat) -> str:
+    """The snippet as a `.env` file (every value double-quoted, backslash and quote escaped) or one JSON object."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(dict(variables), indent=2) + "\n"
+    quoted = {k: '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for k, v in variables.items()}
+    return "".join(f"{k}={v}\n" for k, v in quoted.items())
+
+
+# -- audit values (section 10) -----------------------------------------------------------------------------------
+
+
+def describe_changes(changes: Mapping[str, Any], *, width: int = 40) -> str:
+    """An entry's changes compactly: `name: "Life" -> "Life renamed"; client_secret: rotated` (each value cut to
+    `width` characters; `audit --json` has them whole)."""
+    import json
+
+    def show(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False)
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    parts = []
+    for field, change in changes.items():
+        if isinstance(change, Mapping):
+            parts.append(f"{field}: {show(change.get('old'))} -> {show(change.get('new'))}")
+        else:
+            parts.append(f"{field}: {change}")
+    return "; ".join(parts)

@@ -50,8 +50,10 @@ class Record:
             if name not in self.FIELDS:
                 raise AttributeError(name) from None
             value = self.FIELDS[name]
-        # A list is handed out as a copy: the view must never let a caller change the parsed store.
-        return list(value) if type(value) is list else value
+        # A list or dict is handed out as a copy: the view must never let a caller change the parsed store.
+        if type(value) is list:
+            return list(value)
+        return dict(value) if type(value) is dict else value
 
     def same_record(self, other: object) -> bool:
         """True when both views read the very same parsed record: it was neither changed nor read again since.
@@ -92,7 +94,7 @@ class AppRecord(Record):
         "id": "", "name": "", "description": "", "app_url": "", "thumbnail_url": None, "sharing": DEFAULT_SHARING,
         "groups": [], "advanced": False, "app_type": DEFAULT_APP_TYPE, "token_auth": None, "login_url": None,
         "callback_urls": [], "logout_urls": [], "web_origins": [], "cors_origins": [], "owner": "", "client_id": "",
-        "client_secret": "", "created_at": "", "updated_at": "", "updated_by": "", "version": 1,
+        "client_secret": "", "created_at": "", "updated_at": "", "updated_by": "", "version": 1, "enabled": True,
     }
     HIDDEN: ClassVar[frozenset[str]] = frozenset({"client_secret"})
 
@@ -143,7 +145,7 @@ class AuditRecord(Record):
     __slots__ = ()
     FIELDS: ClassVar[dict[str, Any]] = {
         "at": "", "actor": "", "action": "", "object_type": "", "object_id": "", "object_name": "",
-        "app_owner": None, "fields": [], "detail": "", "actor_id": None, "app_owner_id": None,
+        "app_owner": None, "fields": [], "detail": "", "actor_id": None, "app_owner_id": None, "changes": {},
     }
 
 

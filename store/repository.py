@@ -20,9 +20,17 @@ from store.vocabulary import VERSIONED_TABLES
 Rec = Mapping[str, Any]
 
 
-def now() -> str:
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock; tests inject another to move time on)."""
+    return datetime.now(UTC)
+
+
+def now(clock: Clock = utc_now) -> str:
     """The current time as an ISO 8601 UTC string, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock().isoformat(timespec="seconds")
 
 
 def new_id(prefix: str) -> str:
@@ -33,11 +41,12 @@ def new_id(prefix: str) -> str:
 class Transaction:
     """The tables of one locked read-modify-write, seen as records by id; `actor` stamps every change."""
 
-    def __init__(self, tables: Tables, actor: str, actor_id: str | None = None) -> None:
+    def __init__(self, tables: Tables, actor: str, actor_id: str | None = None, clock: Clock = utc_now) -> None:
         self._tables = tables
         self.actor = actor
         self.actor_id = actor_id
-        self.stamp = now()
+        self.time = clock()
+        self.stamp = self.time.isoformat(timespec="seconds")
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -106,8 +115,12 @@ class Transaction:
         app_owner: str | None = None,
         app_owner_id: str | None = None,
         detail: str = "",
+        changes: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append an audit entry: who (login and user id), what, which object, which fields; never a value."""
+        """Append an audit entry: who (login and user id), what, which object, which fields, and `changes`, each
+        changed field's {"old": ..., "new": ...} (the caller never passes a secret: a rotation says "rotated")."""
+        if changes:
+            fields = sorted(set(fields or []) | set(changes))
         self._tables.insert(
             "audit",
             {
@@ -122,6 +135,7 @@ class Transaction:
                 "app_owner_id": app_owner_id,
                 "fields": sorted(fields or []),
                 "detail": detail,
+                **({"changes": dict(changes)} if changes else {}),
             },
         )
 
@@ -129,8 +143,9 @@ class Transaction:
 class Repository:
     """The store's records for one acting user: reads from the last parse, changes in transactions."""
 
-    def __init__(self, store: StoreFile) -> None:
+    def __init__(self, store: StoreFile, clock: Clock = utc_now) -> None:
         self.store = store
+        self.clock = clock
 
     def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
         """The tables as last read (parsed again only when the file changed); read-only by contract."""
@@ -140,4 +155,4 @@ class Repository:
     def transaction(self, actor: str, actor_id: str | None = None) -> Iterator[Transaction]:
         """Lock, read fresh, yield the transaction; written atomically when the block ends and something changed."""
         with self.store.transaction() as tables:
-            yield Transaction(tables, actor, actor_id)
+            yield Transaction(tables, actor, actor_id, self.clock)

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from store.vocabulary import APP_TYPES, ROLES, SHARING, TOKEN_AUTHS
 
-# field -> (kind, required); a kind is "str", "opt_str", "str_list", "int", "bool", or a tuple of allowed values.
+# field -> (kind, required); a kind is "str", "opt_str", "str_list", "int", "bool", "dict", or a tuple of allowed values.
 Shape = dict[str, tuple[Any, bool]]
 
 RECORD_SHAPES: Final[dict[str, Shape]] = {
@@ -26,6 +26,7 @@ RECORD_SHAPES: Final[dict[str, Shape]] = {
         "login_url": ("opt_str", False), "callback_urls": ("str_list", False), "logout_urls": ("str_list", False),
         "web_origins": ("str_list", False), "cors_origins": ("str_list", False), "created_at": ("str", False),
         "updated_at": ("str", False), "updated_by": ("str", False), "version": ("int", False),
+        "enabled": ("bool", False),
     },
     "registered": {
         "id": ("str", True), "name": ("str", True), "url": ("str", True), "description": ("str", False),
@@ -36,6 +37,8 @@ RECORD_SHAPES: Final[dict[str, Shape]] = {
         "at": ("str", True), "actor": ("str", True), "action": ("str", True), "object_type": ("str", True),
         "object_id": ("str", True), "object_name": ("str", False), "app_owner": ("opt_str", False),
         "fields": ("str_list", False), "detail": ("str", False), "actor_id": ("opt_str", False),
-        "app_owner_id": ("opt_str", False),
+        "app_owner_id": ("opt_str", False), "changes": ("dict", False),
     },
 }
+# A trashed app is an app, whole, with when (and by whom) it was deleted.
+RECORD_SHAPES["trash"] = {**RECORD_SHAPES["apps"], "trashed_at": ("str", True), "trashed_by": ("str", False)}

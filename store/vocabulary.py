@@ -19,7 +19,12 @@ ListField = Literal["callback_urls", "logout_urls", "web_origins", "cors_origins
 UrlField = Literal["login_url", ListField]
 CheckKind = Literal["callback", "logout", "web_origin", "cors"]
 View = Literal["developers", "applications"]
-AppAction = Literal["edit", "share", "delete", "rotate_secret", "reveal_secret"]
+# What an owner does to one of their apps (spec sections 2 and 10); `duplicate` is open to any creator who sees it.
+AppAction = Literal[
+    "edit", "share", "delete", "rotate_secret", "reveal_secret", "disable", "enable", "transfer", "env", "duplicate",
+]
+TrashAction = Literal["restore", "purge"]
+EnvFormat = Literal["dotenv", "json"]
 SettingsTab = Literal["registered", "users", "groups"]
 
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
@@ -31,6 +36,12 @@ URL_FIELDS: Final[tuple[UrlField, ...]] = ("login_url", *LIST_FIELDS)
 CHECK_KINDS: Final[tuple[CheckKind, ...]] = get_args(CheckKind)
 VIEWS: Final[tuple[View, ...]] = get_args(View)
 APP_ACTIONS: Final[tuple[AppAction, ...]] = get_args(AppAction)
+OWNER_ACTIONS: Final[tuple[AppAction, ...]] = tuple(a for a in APP_ACTIONS if a != "duplicate")
+TRASH_ACTIONS: Final[tuple[TrashAction, ...]] = get_args(TrashAction)
+ENV_FORMATS: Final[tuple[EnvFormat, ...]] = get_args(EnvFormat)
+TRASH_DAYS: Final = 30  # a deleted app stays restorable this long (spec section 10)
+# The variables of an app's `.env` snippet (spec section 10), in print order.
+ENV_PREFIX: Final = "APPDECK_"
 SETTINGS_TABS: Final[tuple[SettingsTab, ...]] = get_args(SettingsTab)
 
 # The roles by what they may do (spec section 1): admins administer; admins and editors create and own apps.
@@ -59,8 +70,9 @@ APP_INPUT_FIELDS: Final = (
 ADVANCED_FIELDS: Final = ("app_type", "token_auth", *URL_FIELDS)
 REGISTERED_INPUT_FIELDS: Final = ("name", "description", "url", "thumbnail_url", "sharing", "groups", "pinned")
 # System fields a change stamps on the tables whose records carry a version.
-VERSIONED_TABLES: Final = frozenset({"apps", "registered", "users", "groups"})
-TABLES: Final = ("meta", "users", "groups", "apps", "registered", "audit")
+VERSIONED_TABLES: Final = frozenset({"apps", "registered", "users", "groups", "trash"})
+# "trash": deleted built apps, whole, until restored or purged (spec section 10).
+TABLES: Final = ("meta", "users", "groups", "apps", "registered", "audit", "trash")
 
 ROLE_LABELS: Final[dict[Role, str]] = {"admin": "Admin", "editor": "Editor", "viewer": "Viewer"}
 SHARING_LABELS: Final[dict[Sharing, str]] = {

@@ -267,7 +267,7 @@ def test_admin_only_commands(store: Path) -> None:
 
 # -- apps commands, outputs and JSON shapes ---------------------------------------------------------------------
 
-ROW_KEYS = {"id", "name", "type", "sharing", "groups", "owner", "client_id", "app_url", "description", "updated_at", "version"}
+ROW_KEYS = {"id", "name", "type", "sharing", "groups", "owner", "client_id", "app_url", "description", "updated_at", "version", "enabled"}
 
 
 def test_apps_list_json_shape(store: Path) -> None:
@@ -354,7 +354,7 @@ def test_share_update_delete_rotate(store: Path) -> None:
     r = ok("apps", "update", d["client_id"], "--name", "Portal 2", store=store, user="eve")  # by client ID
     assert "Portal 2" in r.text
     r = ok("apps", "delete", d["id"], "--yes", "--json", store=store, user="eve")  # by id
-    assert r.json() == {"deleted": d["id"]}
+    assert r.json()["deleted"] == d["id"] and set(r.json()) == {"deleted", "purge_at"}
     assert ok("apps", "list", "--json", store=store, user="eve").json() == []
 
 
@@ -390,13 +390,13 @@ def test_destructive_command_asks_on_a_terminal(store: Path) -> None:
     before = store.read_bytes()
     code, out = run_tty("apps", "delete", "Portal", store=store, user="eve", answer=b"n\n")
     assert code == 2
-    assert b"can no longer authenticate" in out and b"new client ID and secret" in out
+    assert b"can no longer authenticate until it is restored" in out and b"trash until" in out
     assert store.read_bytes() == before
     code, out = run_tty("apps", "rotate-secret", "Portal", store=store, user="eve", answer=b"n\n")
     assert code == 2 and b"stops working at once" in out
     assert store.read_bytes() == before
     code, out = run_tty("apps", "delete", "Portal", store=store, user="eve", answer=b"y\n")
-    assert code == 0 and b"deleted" in out
+    assert code == 0 and b"to the trash" in out
     assert ok("apps", "list", "--json", store=store, user="eve").json() == []
 
 
@@ -446,7 +446,7 @@ def test_registered_commands(store: Path) -> None:
 
 def test_audit_json_shape(store: Path) -> None:
     entries = ok("audit", "--json", store=store).json()
-    assert entries and set(entries[0]) == {"at", "actor", "action", "object_type", "object_id", "object_name", "app_owner", "fields", "detail", "actor_id", "app_owner_id"}
+    assert entries and set(entries[0]) == {"at", "actor", "action", "object_type", "object_id", "object_name", "app_owner", "fields", "detail", "actor_id", "app_owner_id", "changes"}
     mine = ok("audit", "--json", store=store, user="eve").json()
     assert [(e["action"], e["object_type"]) for e in mine] == [("create", "app")]
     assert ok("audit", "--json", store=store, user="vic").json() == []
@@ -533,7 +533,7 @@ def test_tsv_when_piped_and_table_on_a_terminal(store: Path) -> None:
     ok("apps", "create", "--name", "Zed app", "--app-url", "https://z.example.com", store=store, user="eve")
     r = ok("apps", "list", store=store, user="eve")
     lines = r.text.splitlines()
-    assert len(lines) == 2 and all(line.count("\t") == 6 for line in lines)
+    assert len(lines) == 2 and all(line.count("\t") == 7 for line in lines)
     assert lines[0].split("\t")[0] == "Portal"
     assert b"\x1b" not in r.out
     code, out = run_tty("apps", "list", store=store, user="eve")

@@ -296,13 +296,14 @@ def test_only_the_owner_acts_admins_are_not_an_exception(org: Org, who: str, act
         assert isinstance(info.value, PermissionDeniedError)
         assert "owner" in str(info.value)
     assert org["eve"].store.path.read_bytes() == before
-    assert org[who].capabilities(org["eve"].get_app(app_id)) == set()
+    assert org[who].capabilities(org["eve"].get_app(app_id)) <= {"duplicate"}  # never an owner action
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_the_owner_may_act(org: Org, action: str) -> None:
     app_id = app_of(org["eve"])
-    assert org["eve"].capabilities(org["eve"].get_app(app_id)) == {"edit", "share", "delete", "rotate_secret", "reveal_secret"}
+    assert org["eve"].capabilities(org["eve"].get_app(app_id)) == {
+        "edit", "share", "delete", "rotate_secret", "reveal_secret", "disable", "transfer", "env", "duplicate"}
     ACTIONS[action](org["eve"], app_id)
 
 

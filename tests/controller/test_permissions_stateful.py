@@ -1,5 +1,8 @@
 """Hypothesis stateful test: random users, roles, groups, sharing and actions through the Controller and
-through the CLI in-process (both front ends' shared controller), checked against a small reference model of spec sections 1, 2 and 5 (who may do what, who sees what)."""
+through the CLI in-process (both front ends' shared controller), checked against a small reference model of spec
+sections 1, 2, 5 and 10 (who may do what, who sees what; trash, restore, purge, disable, enable, duplicate and
+transfer: a trashed app is never listed or resolvable for anyone but its owner, a non-owner never changes anything,
+nothing is ever ownerless)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ ROOT = "root"
 POOL = ["u0", "u1", "u2", "u3", "u4", "u5"]
 GROUP_POOL = ["g0", "g1", "g2"]
 ROLES = ["admin", "editor", "viewer"]
-ACTIONS = ["edit", "share", "delete", "rotate", "reveal"]
+ACTIONS = ["edit", "share", "delete", "rotate", "reveal", "disable", "enable", "transfer"]
+CLI_ACTIONS = ["edit", "share", "delete", "rotate", "reveal", "disable", "enable"]
 SHARINGS = ["private", "organization", "groups"]
 
 
@@ -37,6 +41,7 @@ class PermissionMachine(RuleBasedStateMachine):
         self.users: dict[str, str] = {ROOT: "admin"}
         self.groups: dict[str, set[str]] = {}
         self.apps: dict[str, dict] = {}
+        self.trash: dict[str, dict] = {}  # deleted apps: {id: {owner, sharing, groups, enabled}}
         self.counter = 0
 
     def teardown(self) -> None:
@@ -74,7 +79,23 @@ class PermissionMachine(RuleBasedStateMachine):
         return sharing, groups
 
     def owned_by(self, login: str) -> list[str]:
-        return [i for i, a in self.apps.items() if a["owner"] == login]
+        """Apps and trashed apps: a user who goes needs an inheritor for both (nothing is ever ownerless)."""
+        return [i for i, a in (*self.apps.items(), *self.trash.items()) if a["owner"] == login]
+
+    def model_of(self, app_id: str) -> dict:
+        return self.apps.get(app_id) or self.trash[app_id]
+
+    def allowed(self, actor: str, model: dict, action: str, heir: str | None = None) -> bool:
+        """The owner acts; disable only an enabled app, enable only a disabled one; transfer to another creator."""
+        if actor != model["owner"]:
+            return False
+        if action == "disable":
+            return model["enabled"]
+        if action == "enable":
+            return not model["enabled"]
+        if action == "transfer":
+            return heir is not None and heir != actor and self.users.get(heir) in ("admin", "editor")
+        return True
 
     # -- people and groups (always by the root admin) -------------------------------------------------------
 
@@ -117,7 +138,7 @@ class PermissionMachine(RuleBasedStateMachine):
         assert not (needs_heir and not heir_ok)
         if needs_heir:
             for i in owned:
-                self.apps[i]["owner"] = heir
+                self.model_of(i)["owner"] = heir
         self.users[login] = role
 
     @precondition(lambda self: len(self.users) > 1)
@@ -136,7 +157,7 @@ class PermissionMachine(RuleBasedStateMachine):
             return
         assert not owned or heir_ok
         for i in owned:
-            self.apps[i]["owner"] = heir
+            self.model_of(i)["owner"] = heir
         del self.users[login]
         for members in self.groups.values():
             members.discard(login)
@@ -166,7 +187,7 @@ class PermissionMachine(RuleBasedStateMachine):
         group = data.draw(st.sampled_from(list(self.groups)), label="group")
         self.ctl(ROOT).remove_group(group)
         del self.groups[group]
-        for app in self.apps.values():
+        for app in (*self.apps.values(), *self.trash.values()):  # trashed apps are narrowed like any other
             if group in app["groups"]:
                 app["groups"].remove(group)
                 if not app["groups"]:
@@ -207,7 +228,52 @@ class PermissionMachine(RuleBasedStateMachine):
             return
         assert may, f"viewer {actor} created an app"
         assert app.owner == actor
-        self.apps[app.id] = {"owner": actor, "sharing": sharing, "groups": list(groups)}
+        self.apps[app.id] = {"owner": actor, "sharing": sharing, "groups": list(groups), "enabled": True}
+
+    @precondition(lambda self: bool(self.apps))
+    @rule(data=st.data())
+    def duplicate_app(self, data: st.DataObject) -> None:
+        """Anyone who may create and sees the app in the Developers view duplicates it, as its new owner."""
+        app_id = data.draw(st.sampled_from(list(self.apps)), label="app")
+        actor = data.draw(st.sampled_from(sorted(self.users)), label="actor")
+        model = self.apps[app_id]
+        may = self.users[actor] in ("admin", "editor") and self.sees(actor, model, "developers")
+        before = self.raw()
+        self.counter += 1
+        try:
+            copy = self.ctl(actor).duplicate_app(app_id, f"copy{self.counter}").app
+        except (PermissionDeniedError, NotFoundError):
+            assert not may, f"{actor} ({self.users[actor]}) may duplicate {app_id}"
+            assert self.raw() == before
+            return
+        assert may and copy.owner == actor and copy.id != app_id
+        self.apps[copy.id] = {"owner": actor, "sharing": model["sharing"], "groups": list(model["groups"]), "enabled": model["enabled"]}
+
+    @precondition(lambda self: bool(self.trash))
+    @rule(data=st.data(), restore=st.booleans())
+    def restore_or_purge(self, data: st.DataObject, restore: bool) -> None:
+        """Only the owner restores or purges a trashed app; restored, it is exactly as it was."""
+        app_id = data.draw(st.sampled_from(list(self.trash)), label="trashed")
+        actor = data.draw(st.sampled_from(sorted(self.users)), label="actor")
+        model = self.trash[app_id]
+        before = self.raw()
+        before_rec = next(r for r in json.loads(before)["trash"].values() if r["id"] == app_id)
+        ctl = self.ctl(actor)
+        try:
+            if restore:
+                ctl.restore_app(app_id)
+            else:
+                ctl.purge_app(app_id)
+        except (PermissionDeniedError, NotFoundError):
+            assert actor != model["owner"], f"the owner {actor} could not {'restore' if restore else 'purge'}"
+            assert self.raw() == before
+            return
+        assert actor == model["owner"], f"{actor} touched {model['owner']}'s trash"
+        del self.trash[app_id]
+        if restore:
+            self.apps[app_id] = model
+            back = next(r for r in json.loads(self.raw())["apps"].values() if r["id"] == app_id)
+            assert (back["client_id"], back["client_secret"]) == (before_rec["client_id"], before_rec["client_secret"])
 
     @precondition(lambda self: bool(self.apps))
     @rule(data=st.data(), action=st.sampled_from(ACTIONS))
@@ -219,8 +285,16 @@ class PermissionMachine(RuleBasedStateMachine):
         before = self.raw()
         before_rec = next(r for r in json.loads(before).get("apps", {}).values() if r["id"] == app_id)
         sharing, groups = self.draw_sharing(data) if action == "share" else ("", [])
+        heir = data.draw(st.sampled_from(sorted(self.users)), label="heir") if action == "transfer" else None
         try:
-            if action == "edit":
+            if action == "disable":
+                result = ctl.set_enabled(app_id, False)
+            elif action == "enable":
+                result = ctl.set_enabled(app_id, True)
+            elif action == "transfer":
+                assert heir is not None
+                result = ctl.transfer_app(app_id, heir)
+            elif action == "edit":
                 result = ctl.update_app(app_id, {"description": f"edited by {actor}"})
             elif action == "share":
                 result = ctl.share_app(app_id, sharing, groups)
@@ -230,19 +304,27 @@ class PermissionMachine(RuleBasedStateMachine):
                 result = ctl.rotate_secret(app_id)
             else:
                 result = ctl.reveal_secret(app_id)
-        except (PermissionDeniedError, NotFoundError) as exc:
-            assert actor != model["owner"], f"the owner {actor} was refused {action}: {exc}"
-            assert isinstance(exc, PermissionDeniedError) or not self.sees(actor, model, "developers"), (
+        except (PermissionDeniedError, NotFoundError, ValidationError) as exc:
+            assert not self.allowed(actor, model, action, heir), f"the owner {actor} was refused {action}: {exc}"
+            assert not isinstance(exc, NotFoundError) or not self.sees(actor, model, "developers"), (
                 f"{actor} sees {app_id} but got not-found"
             )
+            assert not isinstance(exc, ValidationError) or action == "transfer"
             assert self.raw() == before, "a refused action changed the store"
             return
-        assert actor == model["owner"], f"non-owner {actor} ({self.users[actor]}) could {action} {app_id}"
+        assert self.allowed(actor, model, action, heir), f"{actor} ({self.users[actor]}) could {action} {app_id}"
         after = json.loads(self.raw()).get("apps", {})
         after_rec = next((r for r in after.values() if r["id"] == app_id), None)
         if action == "delete":
             assert after_rec is None
-            del self.apps[app_id]
+            self.trash[app_id] = self.apps.pop(app_id)
+            return
+        if action in ("disable", "enable"):
+            model["enabled"] = action == "enable"
+            assert after_rec is not None and after_rec["enabled"] is model["enabled"]
+            return
+        if action == "transfer":
+            model["owner"] = heir
             return
         assert after_rec is not None and after_rec["client_id"] == before_rec["client_id"]
         if action == "reveal":
@@ -257,7 +339,7 @@ class PermissionMachine(RuleBasedStateMachine):
             assert after_rec["description"] == f"edited by {actor}"
 
     @precondition(lambda self: bool(self.apps))
-    @rule(data=st.data(), action=st.sampled_from(ACTIONS))
+    @rule(data=st.data(), action=st.sampled_from(CLI_ACTIONS))
     def act_via_cli(self, data: st.DataObject, action: str) -> None:
         """The same who-may-do-what through the CLI in-process: exit 0 allowed, 4 (not visible) or 5 (refused)."""
         app_id = data.draw(st.sampled_from(list(self.apps)), label="app")
@@ -271,13 +353,17 @@ class PermissionMachine(RuleBasedStateMachine):
             "delete": ["delete", app_id, "--yes"],
             "rotate": ["rotate-secret", app_id, "--yes"],
             "reveal": ["show", app_id, "--reveal-secret", "--json"],
+            "disable": ["disable", app_id],
+            "enable": ["enable", app_id],
         }[action]
         before = self.raw()
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = cli.run(["--store", str(self.path), "--user", actor, "apps", *argv])
-        if actor == model["owner"]:
+        if self.allowed(actor, model, action):
             want = 0
+        elif actor == model["owner"]:
+            want = 5  # disable a disabled app, enable an enabled one: not an action now
         elif self.users[actor] == "viewer" or self.sees(actor, model, "developers"):
             want = 5  # a viewer has no Developers view; an editor or admin who sees it is not the owner
         else:
@@ -290,7 +376,9 @@ class PermissionMachine(RuleBasedStateMachine):
         before_rec = next(r for r in json.loads(before)["apps"].values() if r["id"] == app_id)
         if action == "delete":
             assert app_id not in after
-            del self.apps[app_id]
+            self.trash[app_id] = self.apps.pop(app_id)
+        elif action in ("disable", "enable"):
+            model["enabled"] = action == "enable"
         elif action == "share":
             model["sharing"], model["groups"] = sharing, list(groups)
         elif action == "rotate":
@@ -307,11 +395,14 @@ class PermissionMachine(RuleBasedStateMachine):
         data = json.loads(self.raw())
         gid_to_name = {g["id"]: g["name"] for g in data.get("groups", {}).values()}
         stored = {r["id"]: r for r in data.get("apps", {}).values()}
-        assert set(stored) == set(self.apps)
-        for i, rec in stored.items():
-            assert rec["owner"] == self.apps[i]["owner"]
-            assert rec["sharing"] == self.apps[i]["sharing"]
-            assert sorted(gid_to_name[g] for g in rec["groups"]) == sorted(self.apps[i]["groups"])
+        trashed = {r["id"]: r for r in data.get("trash", {}).values()}
+        assert set(stored) == set(self.apps) and set(trashed) == set(self.trash)
+        for i, rec in (*stored.items(), *trashed.items()):
+            model = self.model_of(i)
+            assert rec["owner"] == model["owner"]
+            assert rec["sharing"] == model["sharing"]
+            assert sorted(gid_to_name[g] for g in rec["groups"]) == sorted(model["groups"])
+            assert rec.get("enabled", True) is model["enabled"]
             assert self.users[rec["owner"]] in ("admin", "editor"), "an app is owned by a viewer or nobody"
         assert {u["login"]: u["role"] for u in data["users"].values()} == self.users
         assert {g["name"]: set(g["members"]) for g in data.get("groups", {}).values()} == self.groups
@@ -339,13 +430,27 @@ class PermissionMachine(RuleBasedStateMachine):
                     assert i not in expect_apps
 
     @invariant()
+    def trash_is_the_owners_alone(self) -> None:
+        """A trashed app is never listed or resolvable for anyone but its owner."""
+        for login in self.users:
+            ctl = self.ctl(login)
+            assert {e.app.id for e in ctl.list_trash()} == {i for i, a in self.trash.items() if a["owner"] == login}
+            for i, a in self.trash.items():
+                try:
+                    ctl.get_trashed(i)
+                except NotFoundError:
+                    assert a["owner"] != login
+                else:
+                    assert a["owner"] == login
+
+    @invariant()
     def permissions_hint_matches_ownership(self) -> None:
         for login in self.users:
             if self.users[login] == "viewer":
                 continue
             ctl = self.ctl(login)
             for app in ctl.list_apps("developers"):
-                assert bool(ctl.capabilities(app)) == (app.owner == login)
+                assert bool(ctl.capabilities(app) - {"duplicate"}) == (app.owner == login)  # any creator duplicates
 
 
 PermissionMachine.TestCase.settings = settings(
