@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from store.vocabulary import FIELD_LABELS
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -27,13 +29,43 @@ class AppdeckError(Exception):
         return self.message
 
 
+MAX_MESSAGES_PER_FIELD = 10
+
+
+def capped(errors: list[FieldError], limit: int = MAX_MESSAGES_PER_FIELD) -> list[FieldError]:
+    """At most `limit` messages per field, then one "and N more" message for that field (issue 10 item 8: 3,000 bad
+    callback entries are 11 lines, not 3,001). Order is kept; a named rule (`rule`, for a front end's way out) of a
+    message left out is carried by the "and N more" message, so no hint is lost."""
+    counts: dict[str, int] = {}
+    for e in errors:
+        counts[e.field] = counts.get(e.field, 0) + 1
+    if all(n <= limit for n in counts.values()):
+        return errors
+    kept: list[FieldError] = []
+    seen: dict[str, int] = {}
+    dropped_rules: dict[str, str] = {}
+    for e in errors:
+        n = seen[e.field] = seen.get(e.field, 0) + 1
+        if n <= limit:
+            kept.append(e)
+        elif e.rule and e.field not in dropped_rules and all(k.rule != e.rule for k in kept if k.field == e.field):
+            dropped_rules[e.field] = e.rule
+        if n == counts[e.field] and n > limit:
+            label = FIELD_LABELS.get(e.field, e.field)
+            kept.append(FieldError(e.field, f"{label}: and {n - limit:,} more problems.", dropped_rules.get(e.field, "")))
+    return kept
+
+
 class ValidationError(AppdeckError):
-    """Input broke one or more field rules; `errors` maps them onto field ids."""
+    """Input broke one or more field rules; `errors` maps them onto field ids, at most 10 messages per field and
+    then "and N more" (every front end gets the capped list); `total` counts the messages before the cap."""
 
     exit_code = 3
 
     def __init__(self, errors: list[FieldError] | FieldError) -> None:
-        self.errors: list[FieldError] = [errors] if isinstance(errors, FieldError) else list(errors)
+        every = [errors] if isinstance(errors, FieldError) else list(errors)
+        self.total = len(every)
+        self.errors: list[FieldError] = capped(every)
         super().__init__("; ".join(e.message for e in self.errors) or "Invalid input.")
 
     def for_field(self, field: str) -> list[str]:
