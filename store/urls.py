@@ -516,10 +516,13 @@ class CheckResult:
     matched: str | None
     closest: str | None
     differences: list[str]
+    disabled: bool = False  # the app is disabled: it accepts nothing, whatever its lists say (spec section 10)
 
     def explain(self) -> str:
         """One or two sentences a person can act on; the tested URL as a browser reads it when that differs."""
         noun = _KINDS.get(self.kind, "entry")
+        if self.disabled:
+            return "Refused: the app is disabled; it accepts nothing until its owner enables it."
         tested = _read_tested(_trim(self.url))
         shown = _shown(self.url, None if tested is None else tested.href)
         if self.allowed:

@@ -15,12 +15,14 @@ from store.vocabulary import (
     APP_TYPES,
     CHECK_KINDS,
     DEFAULT_ROLE,
+    ENV_FORMATS,
     GROUPS_SHARING,
     ORGANIZATION_SHARING,
     PRIVATE_SHARING,
     ROLES,
     SHARING,
     TOKEN_AUTHS,
+    TRASH_DAYS,
     VIEWS,
 )
 
@@ -167,11 +169,33 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--organization", action="store_const", const=ORGANIZATION_SHARING, dest="sharing")
     g.add_argument("--group", action="append", dest="groups", metavar="G")
     p.add_argument("--json", action="store_true")
-    for name, help_ in (("delete", "delete an app you own"), ("rotate-secret", "replace an app's client secret")):
+    for name, help_ in (("delete", f"move an app you own to the trash ({TRASH_DAYS} days, restorable)"),
+                        ("rotate-secret", "replace an app's client secret"),
+                        ("purge", "end an app in your trash at once (re-creating it gives new credentials)")):
         p = apps.add_parser(name, help=help_)
         p.add_argument("app")
         p.add_argument("--yes", action="store_true")
         p.add_argument("--json", action="store_true")
+    p = apps.add_parser("trash", help="your deleted apps, with their deletion and purge dates")
+    p.add_argument("--json", action="store_true")
+    for name, help_ in (("restore", "bring an app back from your trash, credentials and all"),
+                        ("disable", "stop an app you own from authenticating, keeping it"),
+                        ("enable", "let a disabled app authenticate again")):
+        p = apps.add_parser(name, help=help_)
+        p.add_argument("app")
+        p.add_argument("--json", action="store_true")
+    p = apps.add_parser("duplicate", help="a new app with the settings of one you see (new credentials, you own it)")
+    p.add_argument("app")
+    p.add_argument("--name", required=True)
+    p.add_argument("--json", action="store_true")
+    p = apps.add_parser("transfer", help="hand an app you own to another editor or admin")
+    p.add_argument("app")
+    p.add_argument("--to", required=True, metavar="USER")
+    p.add_argument("--yes", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p = apps.add_parser("env", help="the app's settings for its code, as a .env snippet (owner; audited as a reveal)")
+    p.add_argument("app")
+    p.add_argument("--format", choices=ENV_FORMATS, default=ENV_FORMATS[0])
     p = apps.add_parser("check-url", help="would this URL be allowed? (exit 0 allowed, 1 refused)")
     p.add_argument("app")
     k = p.add_mutually_exclusive_group(required=True)
@@ -241,8 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("store", help="check the store file, restore its backup").add_subparsers(dest="cmd", required=True, metavar="CMD")
     p = st.add_parser("verify", help="check the file and its invariants (exit 0 fine, 7 not)")
     p.add_argument("--json", action="store_true")
-    p = st.add_parser("restore-backup", help="swap <store>.bak in (admins; the current file becomes the backup)")
+    p = st.add_parser("restore-backup", help="put <store>.bak in place (admins; lists what it undoes first, audited; "
+                      "the current file becomes the backup)")
     p.add_argument("--yes", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout: what it undoes, and whether it did")
     sub.add_parser("ssh-serve", help="the forced command of one SSH key (needs --user; see the README, Teams over SSH)")
     return parser
 
@@ -290,6 +316,7 @@ def app_row(ctl: Controller, app: Any, groups: dict[str, str] | None = None) -> 
         "description": app.description,
         "updated_at": app.updated_at,
         "version": app.version,
+        "enabled": app.enabled,
     }
 
 
@@ -319,6 +346,7 @@ def show_app(ctl: Controller, app: Any, *, as_json: bool, reveal: bool = False, 
         ("client secret", d["client_secret"] if reveal else "•" * 12 + " (hidden; --reveal-secret, owner only)"),
         ("token auth", d["token_auth_effective"]),
         ("advanced", "on" if d["advanced"] else "off"),
+        ("state", "enabled" if d["enabled"] else "disabled: it cannot authenticate until enabled"),
     ]
     if d["has_urls"]:
         pairs += [
@@ -359,8 +387,9 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         if args.json:
             print_json(rows)
         else:
-            print_table(["name", "type", "sharing", "owner", "client id", "updated", "id"],
-                        [[r["name"], r["type"], r["sharing"], r["owner"], r["client_id"], r["updated_at"], r["id"]] for r in rows])
+            print_table(["name", "type", "sharing", "owner", "client id", "updated", "id", "state"],
+                        [[r["name"], r["type"], r["sharing"], r["owner"], r["client_id"], r["updated_at"], r["id"],
+                          "" if r["enabled"] else "disabled"] for r in rows])
         return 0
     if args.cmd == "show":
         show_app(ctl, ctl.get_app(args.app), as_json=args.json, reveal=args.reveal_secret)
@@ -390,10 +419,60 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         app = ctl.get_app(args.app)
         ctl.check_app_action(app, "delete")  # the refusal comes before any question; nothing is changed to learn it
         confirm(
-            f"Delete \"{safe(app.name)}\"? Users and services using it can no longer authenticate, and re-creating it "
-            "gives a new client ID and secret.", args.yes)
+            f"Delete \"{safe(app.name)}\"? It goes to the trash until {ctl.trash_until()}: users and services using "
+            "it can no longer authenticate until it is restored.", args.yes)
         deleted = ctl.delete_app(app.id, expected_version=app.version)
-        print_json({"deleted": deleted.id}) if args.json else print(f"deleted {deleted.id} \"{safe(deleted.name)}\"")
+        if args.json:
+            print_json({"deleted": deleted.app.id, "purge_at": deleted.purge_at})
+        else:
+            print(f"moved {deleted.app.id} \"{safe(deleted.app.name)}\" to the trash until {deleted.purge_at}; "
+                  f"undo with: appdeck apps restore {deleted.app.id}")
+        return 0
+    if args.cmd == "trash":
+        trashed = ctl.list_trash()
+        if args.json:
+            print_json([{"id": t.app.id, "name": t.app.name, "client_id": t.app.client_id, "deleted_at": t.deleted_at,
+                         "purge_at": t.purge_at} for t in trashed])
+        else:
+            print_table(["name", "deleted", "purged", "id"], [[t.app.name, t.deleted_at, t.purge_at, t.app.id] for t in trashed])
+        return 0
+    if args.cmd in ("restore", "purge"):
+        entry = ctl.get_trashed(args.app)  # resolved among your trashed apps
+        if args.cmd == "restore":
+            restored = ctl.restore_app(entry.app.id)
+            if args.json:
+                print_json(app_row(ctl, restored))
+            else:
+                print(f"restored {restored.id} \"{safe(restored.name)}\" with its client ID and secret")
+            return 0
+        confirm(f"Purge \"{safe(entry.app.name)}\" now? This cannot be undone: re-creating it gives a new client ID "
+                "and secret.", args.yes)
+        purged = ctl.purge_app(entry.app.id)
+        print_json({"purged": purged.app.id}) if args.json else print(f"purged {purged.app.id} \"{safe(purged.app.name)}\"")
+        return 0
+    if args.cmd in ("disable", "enable"):
+        app = ctl.get_app(args.app)
+        changed = ctl.set_enabled(app.id, args.cmd == "enable")
+        if args.json:
+            print_json(app_row(ctl, changed))
+        else:
+            print(f"{args.cmd}d {changed.id} \"{safe(changed.name)}\""
+                  + ("" if changed.enabled else ": it cannot authenticate until enabled"))
+        return 0
+    if args.cmd == "duplicate":
+        saved = ctl.duplicate_app(ctl.get_app(args.app).id, args.name)
+        return report_saved(ctl, saved, args.json, f"created {saved.app.id} \"{safe(saved.app.name)}\" (client ID {saved.app.client_id})")
+    if args.cmd == "transfer":
+        app = ctl.get_app(args.app)
+        ctl.check_app_action(app, "transfer")
+        heir = ctl.get_user(args.to)
+        confirm(f"Transfer \"{safe(app.name)}\" from {safe(ctl.user)} to {safe(heir['login'])}? Only they will act on it.",
+                args.yes)
+        moved = ctl.transfer_app(app.id, heir["login"])
+        print_json(app_row(ctl, moved)) if args.json else print(f"\"{safe(moved.name)}\" now belongs to {safe(moved.owner)}")
+        return 0
+    if args.cmd == "env":
+        sys.stdout.write(ctl.app_env(ctl.get_app(args.app).id, args.format))
         return 0
     if args.cmd == "rotate-secret":
         app = ctl.get_app(args.app)
@@ -409,7 +488,8 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
         result = ctl.check_url(ctl.get_app(args.app).id, args.kind, args.url)
         if args.json:
             print_json({"allowed": result.allowed, "kind": result.kind, "url": result.url, "matched": result.matched,
-                        "closest": result.closest, "differences": list(result.differences), "explanation": result.explain()})
+                        "closest": result.closest, "differences": list(result.differences), "disabled": result.disabled,
+                        "explanation": result.explain()})
         else:
             print(safe(result.explain()))
         return 0 if result.allowed else 1
@@ -512,8 +592,11 @@ def cmd_audit(ctl: Controller, args: argparse.Namespace) -> int:
     if args.json:
         print_json([e.model_dump() for e in entries])
     else:
-        print_table(["at", "actor", "action", "object", "name", "fields", "detail"],
-                    [[e.at, e.actor, e.action, f"{e.object_type} {e.object_id}", e.object_name, ",".join(e.fields), e.detail] for e in entries])
+        from store.policy import describe_changes
+
+        print_table(["at", "actor", "action", "object", "name", "changes", "detail"],
+                    [[e.at, e.actor, e.action, f"{e.object_type} {e.object_id}", e.object_name,
+                      describe_changes(e.changes) if e.changes else ",".join(e.fields), e.detail] for e in entries])
     return 0
 
 
@@ -536,13 +619,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """`appdeck store verify|restore-backup`: on the file itself, never through a Controller, so both work on a
-    store that does not parse. verify: "ok" or one problem per line, exit 0 or 7."""
+    store that does not parse. verify: "ok" or one problem per line, exit 0 or 7. restore-backup (spec section 8):
+    lists on stderr what it undoes (the apps changed since the backup, their owners, which fields) before it asks,
+    then puts the backup in place with the restore audited in it; --json: one document on stdout, plan and result."""
     import datetime
 
     from store.errors import StoreError
     from store.resolve import resolve_store, resolve_user
     from store.storage import StoreFile
-    from store.verify import check_restore, check_verifier, restore_backup, verify
+    from store.verify import RestorePlan, check_restore, check_verifier, restore_backup, restore_plan, verify
 
     path, _ = resolve_store(args.store)
     user, _ = resolve_user(args.user)
@@ -575,11 +660,27 @@ def cmd_store(args: argparse.Namespace) -> int:
         stamp = datetime.datetime.fromtimestamp(st.st_mtime).astimezone().isoformat(timespec="seconds")
         return f"{p} (modified {stamp}, {st.st_size} bytes)"
 
+    def show(plan: RestorePlan) -> None:  # stderr: a --json pipeline on stdout stays one document
+        for line in plan.lines():
+            print(safe(line), file=sys.stderr)
+
     print(f"current: {safe(describe(store.path))}", file=sys.stderr)
     print(f"backup:  {safe(describe(store.backup_path))}", file=sys.stderr)
-    confirm("Put the backup in place? The current file becomes the backup (run again to undo).", args.yes)
-    restore_backup(store, user)
-    print(f"restored {store.backup_path} into {store.path}; the previous file is now {store.backup_path}")
+    shown: RestorePlan | None = None
+    if not args.yes:  # with --yes, the list is made and shown under the lock, just before the swap
+        shown = restore_plan(store)
+        show(shown)
+        try:
+            confirm("Put the backup in place? The current file becomes the backup (run again to undo).", args.yes)
+        except UsageError:
+            if args.json:
+                print_json({**shown.to_json(), "restored": False})
+            raise
+    done = restore_backup(store, user, expected=shown, show=show if shown is None else None)
+    if args.json:
+        print_json({**done.to_json(), "restored": True, "audit_entries_written": 1 + len(done.apps)})
+    else:
+        print(f"restored {store.backup_path} into {store.path}; the previous file is now {store.backup_path}")
     return 0
 
 
@@ -650,9 +751,54 @@ def tui_only_options(argv: Sequence[str]) -> argparse.Namespace | None:
     return argparse.Namespace(version=None, store=values["store"], user=values["user"], readonly=readonly, group=None)
 
 
+def not_utf8(word: str) -> bool:
+    """Whether `word` came from bytes that are not valid UTF-8 (Python decodes argv and the environment with
+    surrogateescape, so such bytes arrive as lone surrogates), or holds lone surrogates some other way."""
+    if word.isascii():
+        return False
+    try:
+        os.fsencode(word).decode("utf-8")
+    except UnicodeError:
+        return True
+    return False
+
+
+def shown_bytes(word: str, limit: int = 40) -> str:
+    """`word` for a message about its bytes: each byte that is not UTF-8 as `\\xNN`, safe for the terminal, short."""
+    try:
+        raw = os.fsencode(word)
+    except UnicodeError:
+        raw = word.encode("utf-8", "backslashreplace")
+    text = safe(raw.decode("utf-8", "backslashreplace"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+TEXT_ENV = ("APPDECK_USER", "APPDECK_STORE")
+"""The environment's spellings of `--user`/`--store`: held to the same UTF-8 rule as argv."""
+
+
+def undecodable_input(argv: Sequence[str]) -> str | None:
+    """The usage error (one sentence) for an argument or `APPDECK_*` value that is not valid UTF-8, else None.
+
+    Spec section 9: text that is not valid UTF-8 is a usage error, found before anything else runs (so the store
+    is neither read nor created)."""
+    for i, word in enumerate(argv, 1):
+        if not_utf8(word):
+            return f"argument {i} ({shown_bytes(word)}) is not valid UTF-8; give every argument as UTF-8 text"
+    for name in TEXT_ENV:
+        value = os.environ.get(name)
+        if value is not None and not_utf8(value):
+            return f"{name} ({shown_bytes(value)}) is not valid UTF-8; set it as UTF-8 text"
+    return None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run one command; return the exit code. `None` group means: start the TUI."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    problem = undecodable_input(argv)
+    if problem is not None:
+        print(f"appdeck: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     args = tui_only_options(argv)
     if args is None:
         args = build_parser().parse_args(hoist_global_options(argv))
