@@ -8,8 +8,9 @@ import fcntl
 import gc
 import os
 import secrets
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import orjson
 from store import layout
 from store.errors import StoreError
 from store.records import gc_paused
+from store.resolve import not_regular
 from store.shape import RECORD_SHAPES
 from store.vocabulary import SCHEMA_VERSION, TABLES
 
@@ -34,6 +36,66 @@ def _env_lock_timeout() -> float:
     except ValueError:
         return DEFAULT_LOCK_TIMEOUT
     return value if 0 <= value < float("inf") else DEFAULT_LOCK_TIMEOUT
+
+
+# -- paths: never through a symlink, only regular files, never blocking ---------------------------------------
+
+# Every file appdeck opens beside the store: not through a symlink at the last component (the store path itself is
+# resolved once, in StoreFile), never blocking on open (a FIFO opens at once; read/write on a regular file ignore
+# O_NONBLOCK), never becoming the controlling terminal, not inherited by children.
+_SAFE_OPEN = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+# The opens of the read path (the store's content, the trust stamp) call os.open through this name, bound once; the
+# write path's opens (lock, temp file, source) look os.open up in this module each time, so the fault-injection
+# tests (tests/reliability/test_faults.py), which replace `storage.os`, count and fail exactly the write path.
+Opener = Callable[[str | os.PathLike[str], int, int], int]
+_open_for_reading: Opener = os.open
+
+
+def open_regular(path: str | os.PathLike[str], flags: int, prefix: str, subject: str,
+                 mode: int = 0o600, *, opener: Opener | None = None) -> tuple[int, os.stat_result]:
+    """`os.open(path, flags)` made safe (see _SAFE_OPEN), and only for a regular file: a descriptor and its fstat.
+    Anything else there (a symlink, a FIFO, a directory, a device, a socket) is a StoreError, one sentence:
+    "<prefix>: <subject> is a named pipe (FIFO), not a regular file; nothing was changed." Other errors are the
+    OSError of os.open (FileNotFoundError for a file that is not there)."""
+    try:
+        fd = (opener or os.open)(path, flags | _SAFE_OPEN, mode)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        # ELOOP (a symlink, O_NOFOLLOW), EISDIR, ENXIO (a socket, or a FIFO opened write-only): say what is there.
+        problem = regular_problem(path, subject)
+        if problem:
+            raise StoreError(f"{prefix}: {problem}; nothing was changed.") from None
+        raise
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise StoreError(f"{prefix}: {not_regular(subject, st.st_mode)}; nothing was changed.")
+    return fd, st
+
+
+def regular_problem(path: str | os.PathLike[str], subject: str) -> str | None:
+    """"<subject> is a symbolic link, not a regular file" when something other than a regular file is at `path`
+    (lstat: a link is reported, not followed); None when a regular file or nothing is there, or lstat fails."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return None if stat.S_ISREG(st.st_mode) else not_regular(subject, st.st_mode)
+
+
+def read_regular(path: str | os.PathLike[str], prefix: str, subject: str = "it") -> bytes:
+    """The whole content of the regular file at `path`, read without following a symlink there and without ever
+    blocking (a FIFO is a StoreError, see open_regular). For readers of a store file outside StoreFile (verify,
+    restore): `read_regular(bak, f"Cannot read the backup {bak}")`."""
+    fd, _ = open_regular(path, os.O_RDONLY, prefix, subject, opener=_open_for_reading)
+    with open(fd, "rb") as fh:
+        return fh.read()
 
 
 class _TableCache:
@@ -196,10 +258,16 @@ def _index_drop(index: dict[Any, str], value: Any, key: str) -> None:
 
 
 class StoreFile:
-    """One appdeck store on disk: cached reads keyed by (inode, size, mtime) and locked atomic writes."""
+    """One appdeck store on disk: cached reads keyed by (inode, size, mtime) and locked atomic writes.
+
+    A store path that is a symlink is resolved here, once (os.path.realpath): `path` is the real file, and the lock,
+    the temp files and the backup live beside it, so a write replaces the real file and the link stays a link, and
+    a StoreFile made from the link shares its lock with one made from the real path. From then on nothing is
+    followed: every open is O_NOFOLLOW, and a symlink, FIFO, directory or device where the store, its lock or its
+    backup should be is a StoreError (see open_regular)."""
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float | None = None) -> None:
-        self.path = Path(path).expanduser().absolute()
+        self.path = Path(os.path.realpath(Path(path).expanduser().absolute()))
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout if lock_timeout is not None else _env_lock_timeout()
         self._identity: tuple[int, int, int] | None = None
@@ -218,17 +286,20 @@ class StoreFile:
     # -- reading -----------------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        """True when the store file is there."""
-        return self.path.exists()
+        """True when something is at the store path (a symlink or FIFO put there counts: reading it is refused)."""
+        return os.path.lexists(self.path)
 
     def identity(self) -> tuple[int, int, int] | None:
-        """The file's (inode, size, mtime_ns), or None when it does not exist."""
+        """The file's (inode, size, mtime_ns), or None when it does not exist. Anything but a regular file there
+        (not followed: the path was resolved when this StoreFile was made) is a StoreError."""
         try:
-            st = os.stat(self.path)
+            st = os.lstat(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError(f"Cannot read the store {self.path}: {exc.strerror}.") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise StoreError(f"Cannot read the store {self.path}: {not_regular('it', st.st_mode)}; nothing was changed.")
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def changed_on_disk(self) -> bool:
@@ -254,8 +325,9 @@ class StoreFile:
         spans: layout.Spans = {}
         self._spans = None
         try:
-            with open(self.path, "rb") as fh:
-                st = os.fstat(fh.fileno())
+            fd, st = open_regular(self.path, os.O_RDONLY, f"Cannot read the store {self.path}", "it",
+                                  opener=_open_for_reading)
+            with open(fd, "rb") as fh:
                 # One record per line (the layout appdeck writes): parse line by line, keeping every record whose
                 # line is unchanged since the last read. Any other layout: parse the whole file.
                 try:
@@ -288,9 +360,15 @@ class StoreFile:
         return f"appdeck-trusted {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}\n".encode()
 
     def _trusted(self, st: os.stat_result) -> bool:
-        """True when the lock file records this very file (same inode, size, mtime and ctime) as checked."""
+        """True when the lock file records this very file (same inode, size, mtime and ctime) as checked. Read from
+        the held lock's descriptor, or opened as `lock` does (never followed, never blocking): a lock path that is
+        not a regular file is a StoreError for readers too."""
         try:
-            with open(self.lock_path, "rb") as fh:
+            if self._lock_fd is not None:
+                return os.pread(self._lock_fd, 200, 0) == self._stamp(st)
+            fd, _ = open_regular(self.lock_path, os.O_RDONLY, f"Cannot use the store {self.path}",
+                                 f"its lock file {self.lock_path}", opener=_open_for_reading)
+            with open(fd, "rb") as fh:
                 return fh.read(200) == self._stamp(st)
         except OSError:
             return False
@@ -302,7 +380,7 @@ class StoreFile:
         if fd is None or expected is None:
             return
         try:
-            st = os.stat(self.path)
+            st = os.lstat(self.path)
             if (st.st_ino, st.st_size, st.st_mtime_ns) != expected:
                 return
             stamp = self._stamp(st)
@@ -314,7 +392,7 @@ class StoreFile:
     def trust_if_unchanged(self, before: os.stat_result) -> None:
         """After `store verify` accepted the file it read: trust it, unless it changed since `before` was taken."""
         with self.lock():
-            st = os.stat(self.path)
+            st = os.lstat(self.path)
             same = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == (
                 before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
             if same:
@@ -325,10 +403,14 @@ class StoreFile:
     def write_problem(self) -> str | None:
         """Why this process cannot change the store (None when it can): checked before locking, so a
         read-only file, directory or file system is refused clearly; as root, EACCES/EROFS at write time
-        still end in a clear StoreError."""
-        parent = self.path.parent
-        if not parent.is_dir():
+        still end in a clear StoreError. A store, lock or backup path holding something other than a regular file
+        (a symlink, a FIFO, a directory, a device) is a problem too: the TUI then opens read-only and says why."""
+        if not self.path.parent.is_dir():
             return None  # lock() reports the missing directory
+        return self.path_problem() or self._access_problem()
+
+    def _access_problem(self) -> str | None:
+        parent = self.path.parent
         try:
             if os.statvfs(parent).f_flag & os.ST_RDONLY:
                 return f"its file system (holding {parent}) is mounted read-only"
@@ -342,15 +424,30 @@ class StoreFile:
             return None  # let the write itself report the error
         return None
 
+    def path_problem(self) -> str | None:
+        """What is wrong at the store's own paths: "its backup /x/store.json.bak is a named pipe (FIFO), not a
+        regular file" (lstat, so a symlink is reported, not followed); None when each holds a regular file or
+        nothing. Three lstats: checked before each write (and by restore, through write_problem)."""
+        return (regular_problem(self.path, "the store file") or regular_problem(self.lock_path, f"its lock file {self.lock_path}")
+                or regular_problem(self.backup_path, f"its backup {self.backup_path}"))
+
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the exclusive lock on the lock file beside the store, waiting a bounded time."""
+        """Hold the exclusive lock on the lock file beside the store, waiting a bounded time. The lock file is
+        opened (or created) without following a symlink there, and only as a regular file (see open_regular)."""
         if not self.path.parent.is_dir():
             raise StoreError(f"Cannot use the store {self.path}: its directory does not exist.")
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd, st = open_regular(self.lock_path, os.O_RDWR | os.O_CREAT, f"Cannot use the store {self.path}",
+                                  f"its lock file {self.lock_path}")
         except OSError as exc:
             raise StoreError(f"Cannot lock the store {self.path}: {os_reason(exc)}; nothing was changed.") from None
+        if st.st_nlink != 1:
+            # The lock holder writes the trust stamp into this file: a hard link (`ln store.json store.json.lock`)
+            # would make that write land in another file. appdeck never links its lock file.
+            os.close(fd)
+            raise StoreError(f"Cannot use the store {self.path}: its lock file {self.lock_path} is a hard link shared "
+                             f"with another file ({st.st_nlink} links); nothing was changed.")
         try:
             deadline = time.monotonic() + self.lock_timeout
             delay = 0.002
@@ -376,7 +473,10 @@ class StoreFile:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Tables]:
         """Read-modify-write: lock, read fresh data, yield its tables, write atomically if they changed."""
-        problem = self.write_problem()
+        problem = self.path_problem()
+        if problem:
+            raise StoreError(f"Cannot change the store {self.path}: {problem}; nothing was changed.")
+        problem = self._access_problem() if self.path.parent.is_dir() else None  # else lock() reports it
         if problem:
             raise StoreError(f"The store {self.path} is read-only: {problem}; nothing was changed.")
         with self.lock():
@@ -442,11 +542,11 @@ class StoreFile:
             return None
         link = self.path.with_name(f".{self.path.name}.tmp-bak-{os.getpid()}-{secrets.token_hex(4)}")
         try:
-            os.link(self.path, link)
+            os.link(self.path, link, follow_symlinks=False)
         except (OSError, NotImplementedError):
             return None
         try:
-            st = os.stat(link)
+            st = os.lstat(link)
             if (st.st_ino, st.st_size, st.st_mtime_ns) == expected:
                 return link
         except OSError:
@@ -496,12 +596,16 @@ class StoreFile:
         pieces, spans = self._pieces(data, held, source)  # compact, one record per line: see store/layout.py
         tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
         try:
-            existing = os.stat(self.path)
+            existing: os.stat_result | None = os.lstat(self.path)
         except FileNotFoundError:
             existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):  # put there behind the lock: not replaced
+            raise StoreError(f"Cannot write the store {self.path}: {not_regular('it', existing.st_mode)}; "
+                             "nothing was changed.")
         backup: Path | None = None
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            # O_EXCL: never an existing name (a symlink included); a fresh regular file, or an error.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _SAFE_OPEN, 0o600)
         except OSError as exc:
             raise StoreError(f"Cannot write the store {self.path}: {os_reason(exc)}. The previous file is unchanged.") from None
         try:
@@ -545,7 +649,7 @@ class StoreFile:
         if held is None or held[0] != self._backup_of:
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self.path, os.O_RDONLY | _SAFE_OPEN)
         except OSError:
             return None
         try:
@@ -705,6 +809,8 @@ def _valid(kind: Any, v: Any) -> bool:
         return type(v) is int
     if kind == "bool":
         return type(v) is bool
+    if kind == "dict":
+        return type(v) is dict
     return any(v is x or (type(v) is str and v == x) for x in kind)
 
 
@@ -725,6 +831,8 @@ def _compile_checker(shape: dict[str, tuple[Any, bool]]) -> Any:
             test = f"{v}.__class__ is int"
         elif kind == "bool":
             test = f"{v} is True or {v} is False"
+        elif kind == "dict":
+            test = f"{v}.__class__ is dict"
         else:
             test = f"({v} is None or {v}.__class__ is str) and {v} in {tuple(kind)!r}"
         lines.append(f"        if not (({v} is M and {absent}) or ({v} is not M and ({test}))): return doc_id")
