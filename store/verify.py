@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from store.errors import ConflictError, PermissionDeniedError, StoreError
-from store.storage import StoreFile, os_reason, parse
+from store.storage import StoreFile, os_reason, parse, read_regular
 from store.text import control_chars
 from store.vocabulary import (
     ADMIN,
@@ -173,11 +173,13 @@ def verify(path: str | os.PathLike[str]) -> list[str]:
     """Everything wrong with the store file at `path`, one sentence each; an empty list means it is fine."""
     p = Path(path).expanduser().absolute()
     try:
-        raw = p.read_bytes()
+        raw = read_regular(p, f"Cannot read the store {p}")  # never through a symlink, never blocking on a FIFO
     except FileNotFoundError:
         return [f"The store {p} does not exist."]
     except OSError as exc:
         return [f"Cannot read the store {p}: {os_reason(exc)}."]
+    except StoreError as exc:
+        return [exc.message]
     try:
         data = parse(raw, p)
     except StoreError as exc:
@@ -210,7 +212,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def admins_of(path: Path) -> set[str] | None:
     """The admins of a parseable store file, or None when it does not parse."""
     try:
-        data = parse(path.read_bytes(), path)
+        data = parse(read_regular(path, f"Cannot read the store {path}"), path)
     except (OSError, StoreError):
         return None
     return {str(u.get("login")) for u in data.get("users", {}).values() if u.get("role") == ADMIN}
@@ -419,10 +421,10 @@ def restore_plan(store: StoreFile) -> RestorePlan:
 
     bak = store.backup_path
     files = (_identity(store.path), _identity(bak))
-    then = parse(bak.read_bytes(), bak)
+    then = parse(read_regular(bak, f"Cannot read the backup {bak}"), bak)
     ids_then = ids(then)
     try:
-        now = parse(store.path.read_bytes(), store.path)
+        now = parse(read_regular(store.path, f"Cannot read the store {store.path}"), store.path)
     except FileNotFoundError:
         return RestorePlan(store.path, bak, files, "the store does not exist", backup_user_ids=ids_then)
     except OSError as exc:
@@ -477,9 +479,9 @@ def _audited(store: StoreFile, user: str, plan: RestorePlan) -> Path:
     bak = store.backup_path
     work = store.path.with_name(f".{store.path.name}.tmp-restore-{os.getpid()}-{secrets.token_hex(4)}")
     try:
-        os.link(bak, work)  # same inode: same mode and group as the backup; the transaction replaces it by a new file
+        os.link(bak, work, follow_symlinks=False)  # same inode: same mode and group as the backup; the transaction replaces it by a new file
     except OSError:  # no hard links here: a copy, with the backup's mode
-        raw = bak.read_bytes()
+        raw = read_regular(bak, f"Cannot read the backup {bak}")
         fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             os.fchmod(fd, os.stat(bak).st_mode & 0o7777)
@@ -537,14 +539,14 @@ def restore_backup(store: StoreFile, user: str, *, expected: RestorePlan | None 
             work = _audited(store, user, plan)
             os.replace(work, bak)  # the backup, now with the restore's audit entries (the old one was verified)
             if not store.path.exists():
-                os.link(bak, store.path)  # nothing to keep: the backup becomes the store and stays the backup
+                os.link(bak, store.path, follow_symlinks=False)  # nothing to keep: the backup becomes the store and stays the backup
             elif not _exchange(store.path, bak):
                 # No RENAME_EXCHANGE: link the current file aside (a name the temp sweep leaves alone, so a crash
                 # between the two renames keeps it), put the backup in place, then move the old file to .bak.
                 aside = store.path.with_name(store.path.name + ".pre-restore")
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(aside)
-                os.link(store.path, aside)
+                os.link(store.path, aside, follow_symlinks=False)
                 os.replace(bak, store.path)
                 os.replace(aside, bak)
         except OSError as exc:
