@@ -48,33 +48,51 @@ PLACEHOLDERS = {
 
 
 class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
-    """Create (app is None) or edit a built application; ctrl+s saves, escape cancels."""
+    """Create (app is None) or edit a built application; ctrl+s saves, escape cancels.
+
+    With `duplicate_of` (and app None) the form duplicates that app (spec section 10): it shows every setting of
+    the source, read-only, and an empty name; saving asks the controller to duplicate the source under that name
+    (new id, client ID and secret, owned by the acting user; groups they may not use dropped by the controller).
+    The settings cannot be changed here, so the form never promises a change the duplicate would not make: the
+    copy is edited afterwards like any app (e)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", tooltip="Save the application", id="form.save", priority=True),
         Binding("escape", "cancel", "Cancel", tooltip="Close (asks when there are unsaved changes)", id="form.cancel"),
     ]
 
-    def __init__(self, app: AppRecord | None) -> None:
+    def __init__(self, app: AppRecord | None, *, duplicate_of: AppRecord | None = None) -> None:
         super().__init__()
         self.editing = app
+        self.duplicate_of = duplicate_of if app is None else None
         self.touched: set[str] = set()
         self.tried_save = False
         self._loaded = False
-        self._rwa_token_auth = (app.token_auth if app is not None and app.kind == RWA else None) or DEFAULT_RWA_TOKEN_AUTH
+        shown = app or self.duplicate_of
+        self._rwa_token_auth = (shown.token_auth if shown is not None and shown.kind == RWA else None) or DEFAULT_RWA_TOKEN_AUTH
 
     def _initial(self) -> dict[str, Any]:
-        a = self.editing
+        a = self.editing or self.duplicate_of
         if a is None:
             return {"sharing": DEFAULT_SHARING, "advanced": False, "app_type": DEFAULT_APP_TYPE, "groups": []}
-        return a.model_dump()
+        data = a.model_dump(exclude={"client_secret"})
+        if self.duplicate_of is not None:
+            data["name"] = ""  # the one thing a duplicate is given
+        return data
 
     def compose(self) -> ComposeResult:
         init = self._initial()
         groups = self.deck.controller.list_groups()
-        title = "New built application" if self.editing is None else f"Edit “{safe(self.editing.name)}”"
+        if self.duplicate_of is not None:
+            title = f"Duplicate “{safe(self.duplicate_of.name)}”"
+        else:
+            title = "New built application" if self.editing is None else f"Edit “{safe(self.editing.name)}”"
         with Vertical(classes="dialog"):
             yield Label(Content(title), classes="dialog-title")
+            if self.duplicate_of is not None:
+                yield Static(Content("Name the copy. Its other settings are this app's, shown below; it gets a new "
+                                     "client ID and secret and you own it. Edit it afterwards with e."),
+                             id="duplicate-note", classes="hint")
             yield Static("", id="banner", classes="banner-error hidden")
             with VerticalScroll(id="form-body"):
                 for f in TEXT_FIELDS:
@@ -119,6 +137,10 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
         self._sync_visibility()
+        if self.duplicate_of is not None:  # the source's settings, for reference: only the name is typed
+            for widget in self.query("#form-body Input, #form-body Select, #form-body SelectionList, #form-body Switch"):
+                if widget.id != "name":
+                    widget.disabled = True
         self._initial_draft = self.draft()
         self._loaded = True
         self.validate_live()
@@ -232,6 +254,9 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
     def action_save(self) -> None:
         """Save; a Machine to Machine draft that still holds URLs first asks whether to clear them, naming them."""
         data = self.draft()
+        if self.duplicate_of is not None:  # a stored app's settings: nothing to clear
+            self._save(data, clear_urls=False)
+            return
         clearing = self.deck.controller.m2m_clearing(data)
         if not clearing:
             self._save(data, clear_urls=False)
@@ -270,7 +295,9 @@ class AppFormScreen(DeckMixin, ModalScreen[Saved | None]):
             return
         banner.remove_class("store-problem")
         try:
-            if self.editing is None:
+            if self.duplicate_of is not None:
+                saved = ctl.duplicate_app(self.duplicate_of.id, data["name"])
+            elif self.editing is None:
                 saved = ctl.create_app(data, clear_urls=clear_urls)
             else:
                 saved = ctl.update_app(self.editing.id, data, expected_version=self.editing.version, clear_urls=clear_urls)

@@ -11,13 +11,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from store.errors import AppdeckError
+from store.policy import describe_changes
 from store.text import safe
 from tui.screens.common import DeckMixin, notify_error, short_time
 from tui.widgets.key_footer import KeyFooter
 
 
 class AuditScreen(DeckMixin, Screen[None]):
-    """Who did what to which object, when, and which fields changed."""
+    """Who did what to which object, when, and what changed: old and new values where the entry has them (spec
+    section 10; never a secret: a rotation says "rotated"), else the changed fields' names (older entries)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Back", id="audit.close")]
 
@@ -28,7 +30,7 @@ class AuditScreen(DeckMixin, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("When", "Who", "Action", "Object", "Fields", "Detail")
+        table.add_columns("When", "Who", "Action", "Object", "Changes", "Detail")
         self.reload()
         table.focus()
 
@@ -41,8 +43,9 @@ class AuditScreen(DeckMixin, Screen[None]):
             notify_error(self.deck, exc)
             return
         for e in entries[:2000]:
+            changes = describe_changes(e.changes, width=30) if e.changes else ", ".join(e.fields)
             table.add_row(*(Text(safe(v)) for v in (short_time(e.at), e.actor, e.action,
-                                                       f"{e.object_type} {e.object_name}", ", ".join(e.fields), e.detail)))
+                                                       f"{e.object_type} {e.object_name}", changes, e.detail)))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,4 +1,4 @@
-"""Confirmations: a yes/no question, and a delete that needs the app's name typed."""
+"""Confirmations: a yes/no question, and a delete (to the trash) that needs the app's name typed."""
 
 from __future__ import annotations
 
@@ -47,13 +47,14 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class DeleteScreen(ModalScreen[bool]):
-    """Delete only after the user types the app's exact name."""
+    """Delete (move to the trash) only after the user types the app's exact name; says until when it can be restored."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, until: str) -> None:
         super().__init__()
         self.app_name = safe(name)  # what the user can read is what they must type
+        self.until = safe(until)  # the day it is purged unless restored (the controller's `trash_until`)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -61,8 +62,9 @@ class DeleteScreen(ModalScreen[bool]):
             yield Static(
                 Content.assemble(
                     "Delete “", (safe(self.app_name), "bold"), "”?\n\n",
-                    "Users and services using this app can no longer authenticate. Re-creating it gives a new client "
-                    "ID and secret.\n\nType the app's name to confirm:",
+                    "It goes to the trash, where you can restore it (T) until ", (self.until, "bold"), ". Meanwhile "
+                    "users and services using this app can no longer authenticate. After that it is purged: "
+                    "re-creating it then gives a new client ID and secret.\n\nType the app's name to confirm:",
                 )
             )
             yield Input(placeholder=safe(self.app_name), id="typed")

@@ -20,12 +20,13 @@ from tui.widgets.details_pane import DetailsPane
 from tui.widgets.row_list import Column, RowList, search_key
 
 if TYPE_CHECKING:
-    from store.controller import Controller
+    from store.controller import Controller, TrashEntry
 
 # Which of the policy's app actions each key needs (the controller's `capabilities` says which are allowed).
 APP_ACTIONS: dict[str, AppAction] = {"edit_app": "edit", "share_app": "share", "delete_app": "delete",
                                      "rotate_secret": "rotate_secret", "reveal_secret": "reveal_secret",
-                                     "copy_secret": "reveal_secret"}
+                                     "copy_secret": "reveal_secret", "duplicate_app": "duplicate",
+                                     "transfer_app": "transfer", "copy_env": "env"}
 SEARCH_FIELDS = ("name", "description", "app_url", "owner", "client_id")
 CELL_FIELDS = ("name", "advanced", "app_type", "sharing", "owner", "updated_at")
 
@@ -48,6 +49,16 @@ def _cells_of(app: AppRecord) -> tuple[str, ...]:
     kind = policy.kind_of(advanced, app_type)
     return (safe(name), APP_TYPE_SHORT.get(kind, safe(kind)), SHARING_SHORT.get(sharing, safe(sharing)), safe(owner),
             short_time(updated_at))
+
+
+def _disabled(app: AppRecord) -> bool:
+    """A disabled app's line draws dimmed (asked only for the lines drawn)."""
+    return app.enabled is False
+
+
+def short_day(stamp: str) -> str:
+    """'2026-11-29T05:45:38+00:00' -> '2026-11-29' (until when an app stays in the trash)."""
+    return short_time(stamp)[:10]
 
 
 def _sort_value_of(app: AppRecord, column: int) -> Any:
@@ -84,6 +95,18 @@ class DevelopersScreen(ListScreen):
         Binding("o", "sort", "Sort", show=False, tooltip="Sort by the next column (again: reverse)", id="sort"),
         Binding("a", "audit", "Audit", show=False, tooltip="The audit trail you may see", id="audit"),
         Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
+        # An app's life (spec section 10): not in the footer (80 columns are full), in the palette (:) and help (?).
+        Binding("z", "undo_delete", "Undo delete", show=False, tooltip="Restore the app just deleted from the trash",
+                id="undo_delete"),
+        Binding("T", "trash", "Trash", show=False, tooltip="Your deleted apps: restore or purge them", id="trash"),
+        Binding("x", "toggle_enabled", "Disable / enable", show=False,
+                tooltip="Disable the app (it cannot authenticate) or enable it again (owner)", id="toggle_enabled"),
+        Binding("D", "duplicate_app", "Duplicate", show=False,
+                tooltip="A new app with this one's settings and new credentials, owned by you", id="duplicate_app"),
+        Binding("t", "transfer_app", "Transfer", show=False, tooltip="Hand the app to another editor or admin (owner)",
+                id="transfer_app"),
+        Binding("E", "copy_env", "Copy .env", show=False,
+                tooltip="Copy the app's settings and credentials as a .env snippet (owner, OSC 52)", id="copy_env"),
     ]
 
     def __init__(self, *, warm: Warm | None = None) -> None:
@@ -94,6 +117,7 @@ class DevelopersScreen(ListScreen):
         self._sort_col = -1
         self._warm = warm  # the apps and search keys the opening worker prepared
         self._allowed_shown: frozenset[str] | None = None
+        self.last_deleted: TrashEntry | None = None  # what z restores, while it is still in the trash
 
     # -- data --------------------------------------------------------------------------------------
 
@@ -112,10 +136,13 @@ class DevelopersScreen(ListScreen):
             added = changed = removed = 0
         else:
             keys, search, added, changed, removed = self._rows_for(apps, lst.snapshot())
-        lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep, search_of=_search_of)
+        lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep, search_of=_search_of,
+                       dimmed=_disabled)
         if search is None:
             self._search_in_thread(lst, apps)
         settle_memory()
+        if self.last_deleted is not None and not self._still_trashed(self.last_deleted.app.id):
+            self.last_deleted = None  # restored or purged meanwhile (the Trash view, the CLI): nothing for z to undo
         self.show_details()
         current = self.current
         self._allowed_shown = self.deck.controller.capabilities(current) if current is not None else None
@@ -126,6 +153,12 @@ class DevelopersScreen(ListScreen):
                 title="Refreshed",
                 markup=False,
             )
+
+    def _still_trashed(self, app_id: str) -> bool:
+        try:
+            return any(e.app.id == app_id for e in self.deck.controller.list_trash())
+        except AppdeckError:
+            return False
 
     @staticmethod
     def _rows_for(
@@ -214,8 +247,11 @@ class DevelopersScreen(ListScreen):
                     self.revealed, self._secret = None, None
             if self._secret is not None:
                 secret = self._secret[2]
-        lines: list[tuple[str, Any]] = [
-            ("Name", d["name"]),
+        lines: list[tuple[str, Any]] = [("Name", d["name"])]
+        if not app.enabled:
+            lines.append(("Status", "Disabled: cannot authenticate until enabled"
+                          + ("   x enables" if "enable" in ctl.capabilities(app) else "")))
+        lines += [
             ("Description", d["description"] or "—"),
             ("Type", d["type_label"] + (f"   token auth: {d['token_auth_effective']}")),
             ("Owner", d["owner"]),
@@ -253,6 +289,13 @@ class DevelopersScreen(ListScreen):
             return True if app is not None and APP_ACTIONS[action] in ctl.capabilities(app) else None
         if action in ("copy_client_id", "check_url"):
             return True if self.current is not None else None
+        if action == "toggle_enabled":
+            app = self.current
+            return True if app is not None and ctl.capabilities(app) & {"disable", "enable"} else None
+        if action == "undo_delete":
+            return True if self.last_deleted is not None and ctl.can_create() else None
+        if action == "trash":
+            return True if ctl.can_create() else None  # a trash holds only its owner's apps: viewers own none
         return True
 
     # -- actions -----------------------------------------------------------------------------------
@@ -307,16 +350,134 @@ class DevelopersScreen(ListScreen):
         self.app.push_screen(dialog, answered)
 
     def action_delete_app(self) -> None:
+        """d: after the typed-name confirmation, the app goes to the trash; the notice offers z to undo it."""
         from tui.screens.confirm import DeleteScreen
 
-        if self.current is not None:
-            ctl = self.deck.controller
-            self._confirm_then(
-                DeleteScreen(self.current.name),
-                lambda app: ctl.delete_app(app.id, expected_version=app.version),
-                "Deleted “{name}”.",
-                keep=False,
-            )
+        app = self.current
+        if app is None:
+            return
+        ctl = self.deck.controller
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                entry = ctl.delete_app(app.id, expected_version=app.version)
+            except AppdeckError as exc:
+                notify_error(self.deck, exc)
+                return
+            self.last_deleted = entry
+            self.reload()
+            self.refresh_bindings()
+            self.notify(f"Deleted “{safe(app.name)}”. It is in the trash until {short_day(entry.purge_at)}; z restores it.",
+                        title="Moved to the trash", markup=False, timeout=10)
+
+        self.app.push_screen(DeleteScreen(app.name, short_day(ctl.trash_until())), answered)
+
+    def action_undo_delete(self) -> None:
+        """z: restore the app this screen last deleted, exactly as it was (same client ID and secret)."""
+        entry, self.last_deleted = self.last_deleted, None
+        self.refresh_bindings()
+        if entry is None:
+            return
+        try:
+            restored = self.deck.controller.restore_app(entry.app.id)
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        self.reload(keep=restored.id)
+        self.notify(f"Restored “{safe(restored.name)}” with the same client ID and secret.", markup=False)
+
+    def action_trash(self) -> None:
+        """T: the Trash view (the acting user's deleted apps); back here, the list is read again."""
+        from tui.screens.trash import TrashScreen
+
+        def back(restored: str | None) -> None:
+            self.reload(keep=restored)
+
+        self.app.push_screen(TrashScreen(), back)
+
+    def action_toggle_enabled(self) -> None:
+        """x: disable the highlighted app (it stays listed, dimmed, and cannot authenticate) or enable it again."""
+        app = self.current
+        if app is None:
+            return
+        enable = "enable" in self.deck.controller.capabilities(app)
+        try:
+            out = self.deck.controller.set_enabled(app.id, enable)
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        self.reload(keep=out.id)
+        self.notify(f"Enabled “{safe(out.name)}”: it can authenticate again." if enable
+                    else f"Disabled “{safe(out.name)}”: it cannot authenticate until enabled (x).", markup=False)
+
+    def action_duplicate_app(self) -> None:
+        """D: the app form in duplicate mode: every setting of the highlighted app shown, the name to give."""
+        from tui.screens.app_form import AppFormScreen
+
+        app = self.current
+        if app is not None:
+            self.app.push_screen(AppFormScreen(None, duplicate_of=app), self._after_duplicate)
+
+    def _after_duplicate(self, saved: Any) -> None:
+        if saved is not None:
+            self.reload(keep=saved.app.id)
+            for warning in saved.warnings:
+                self.notify(warning, severity="warning", markup=False)
+            self.notify(f"Created “{safe(saved.app.name)}” with new credentials; you own it.", title="Duplicated",
+                        markup=False)
+
+    def action_transfer_app(self) -> None:
+        """t: pick the new owner (another editor or admin), confirm naming both people, transfer."""
+        from tui.screens.user_picker import UserPickerScreen
+
+        app = self.current
+        if app is None:
+            return
+        picker = UserPickerScreen(f"Transfer “{safe(app.name)}” to", exclude=self.deck.controller.user)
+        if not picker.candidates:
+            self.notify("There is no other editor or admin to transfer the app to.", severity="warning", markup=False)
+            return
+
+        def picked(login: str | None) -> None:
+            if login is None:
+                return
+            from tui.screens.confirm import ConfirmScreen
+
+            def answered(confirmed: bool | None) -> None:
+                if not confirmed:
+                    return
+                try:
+                    out = self.deck.controller.transfer_app(app.id, login)
+                except AppdeckError as exc:
+                    notify_error(self.deck, exc)
+                    return
+                self.reload(keep=out.id)
+                self.notify(f"Transferred “{safe(out.name)}” to {safe(login)}.", markup=False)
+
+            self.app.push_screen(ConfirmScreen(
+                "Transfer application",
+                f"Transfer “{safe(app.name)}” from {safe(app.owner)} to {safe(login)}? Only {safe(login)} will act on it "
+                "from then on: edit, share, delete, disable, rotate or reveal its secret.",
+                confirm_label="Transfer",
+            ), answered)
+
+        self.app.push_screen(picker, picked)
+
+    def action_copy_env(self) -> None:
+        """E: the app's `.env` snippet to the clipboard (OSC 52); audited as a reveal; the notice never holds it."""
+        app = self.current
+        if app is None:
+            return
+        try:
+            text = self.deck.controller.app_env(app.id)
+        except AppdeckError as exc:
+            notify_error(self.deck, exc)
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the .env snippet of “{safe(app.name)}” ({text.count(chr(10))} variables) to the clipboard.",
+                    markup=False, timeout=4)
 
     def action_rotate_secret(self) -> None:
         from tui.screens.confirm import ConfirmScreen

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -19,6 +20,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from store.text import safe
+
+DIM = RichStyle(dim=True)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class RowList(ScrollView, can_focus=True):
         self._tags: list[Any] = []
         self._cells: Callable[[Any], Sequence[str]] = _row_cells
         self._sort_value: Callable[[Any, int], Any] = _row_sort
+        self._dimmed: Callable[[Any], bool] | None = None  # which tags draw dimmed (e.g. a disabled app)
         self._view: Sequence[int] = range(0)  # row indexes that pass the filter, increasing
         # A filter over many rows paints first: `_view` then holds the matches of the rows scanned so far (enough for
         # the screen) and `_scan` says what is left to scan once the screen is painted: (query, rows, next position).
@@ -189,6 +193,11 @@ class RowList(ScrollView, can_focus=True):
         i = self._index.get(key)
         return None if i is None else self._tags[i]
 
+    def is_dimmed(self, key: str) -> bool:
+        """True when the row with this key draws dimmed (tests)."""
+        tag = self.tag_of(key)
+        return tag is not None and self._dimmed is not None and bool(self._dimmed(tag))
+
     def set_rows(self, rows: Sequence[Row], *, keep_key: str | None = None) -> None:
         """Replace every row with eagerly built rows (short lists), keeping the cursor on `keep_key` or the current key."""
         rows = list(rows)
@@ -205,17 +214,19 @@ class RowList(ScrollView, can_focus=True):
         sort_value: Callable[[Any, int], Any],
         keep_key: str | None = None,
         search_of: Callable[[Any], str] | None = None,
+        dimmed: Callable[[Any], bool] | None = None,
     ) -> None:
         """Replace every row: parallel lists of keys, search keys and tags; `cells(tag)` makes a line's display cells
         (already safe) only when it is drawn, `sort_value(tag, column)` a column's sort value. No per-row object is
         kept beyond the caller's own tags and the search keys. `search` may be None with `search_of(tag)` given: the
-        rows show at once, and the search keys are made by `attach_search` (from a thread) or by the first filter."""
+        rows show at once, and the search keys are made by `attach_search` (from a thread) or by the first filter.
+        `dimmed(tag)`, when given, says which rows draw dimmed; like `cells`, it is asked only for a line being drawn."""
         key = keep_key if keep_key is not None else self.highlighted_key
         if search is None and search_of is None:
             raise ValueError("search keys or a way to make them")
         self._keys, self._search, self._tags = keys, search, tags
         self._source, self._order, self._search_of = tags, None, search_of
-        self._cells, self._sort_value = cells, sort_value
+        self._cells, self._sort_value, self._dimmed = cells, sort_value, dimmed
         self._apply_sort()
         self._index = {k: i for i, k in enumerate(self._keys)}
         self._refilter(key)
@@ -447,9 +458,11 @@ class RowList(ScrollView, can_focus=True):
                 text = self.empty_text if not self._query else f"No rows match “{safe(self._query)}”. Escape clears the filter."
                 return Strip([Segment(set_cell_size(" " + text, width), style)])
             return Strip.blank(width, self.rich_style)
-        row = self._view[index]
+        tag = self._tags[self._view[index]]
         style = self.get_component_rich_style("rowlist--cursor" if index == self.cursor else "rowlist--row")
-        return Strip([Segment(set_cell_size(self._line(self._cells(self._tags[row]), widths), width), style)])
+        if self._dimmed is not None and self._dimmed(tag):
+            style += DIM  # the theme's colours, dimmed (a terminal's faint attribute: every theme, ansi too)
+        return Strip([Segment(set_cell_size(self._line(self._cells(tag), widths), width), style)])
 
     def on_resize(self, event: events.Resize) -> None:
         self._complete()  # a taller list may show rows past what a paint-first filter scanned
