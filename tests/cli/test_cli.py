@@ -371,7 +371,7 @@ def test_check_url_exit_codes(store: Path) -> None:
     assert r.code == 1
     d = r.json()
     assert d["allowed"] is False and d["closest"] == "https://portal.example.com" and "host" in d["differences"]
-    assert set(d) == {"allowed", "kind", "url", "matched", "closest", "differences", "explanation"}
+    assert set(d) == {"allowed", "kind", "url", "matched", "closest", "differences", "disabled", "explanation"}
     r = ok("apps", "check-url", "Portal", "--web-origin", "https://PORTAL.example.com:443", "--json", store=store, user="alice")
     assert r.json()["allowed"] is True and r.json()["matched"] == "https://portal.example.com"
 
