@@ -694,6 +694,26 @@ class Controller:
             return urls.CheckResult(False, kind, url, None, None, [], disabled=True)
         return urls.check_url(list(policy.effective_urls(app)[field]), kind, url)
 
+    def export_oidc(self, *, audited: bool = True) -> dict[str, Any]:
+        """Every enabled built app as client metadata for an OpenID provider, secrets included (spec section 11): for
+        an admin whose process owns the store file; audited, once per export (`audited=False`: a rewrite of the same
+        export, which checks again and reads the fresh file without a new entry)."""
+        from store import export
+
+        refusal = "Only an admin whose process owns the store file exports the apps (the export holds every secret)."
+        if os.stat(self.store.path).st_uid != os.getuid():
+            raise PermissionDeniedError(refusal)
+        if not audited:
+            me = self._user_rec()
+            if me is None or not policy.may_administer(str(me.get("role"))):
+                raise PermissionDeniedError(refusal)
+            return export.oidc_document(self._data().get("apps", {}).values(), self.organization)
+        with self._change(policy.may_administer, refusal) as tx:
+            org = str((tx.get("meta", "1") or {}).get("organization", ""))
+            doc = export.oidc_document(tx.records("apps"), org)
+            tx.audit("export", "organization", "1", org, detail=f"oidc: {len(doc['clients'])} clients")
+        return doc
+
     # -- users --------------------------------------------------------------------------------------
 
     def list_users(self) -> list[UserView]:

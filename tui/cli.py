@@ -270,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout: what it undoes, and whether it did")
     sub.add_parser("ssh-serve", help="the forced command of one SSH key (needs --user; see the README, Teams over SSH)")
+    ex = sub.add_parser("export", help="the apps for another system (admins owning the store file; holds every secret)")
+    p = ex.add_subparsers(dest="cmd", required=True, metavar="CMD").add_parser(
+        "oidc", help="enabled apps as OpenID client metadata (JSON; audited; see the README, Export to an OpenID provider)")
+    p.add_argument("--out", metavar="FILE", help="write FILE atomically, mode 0600, instead of stdout")
+    p.add_argument("--watch", action="store_true", help="with --out: keep FILE up to date with the store until SIGTERM")
     return parser
 
 
@@ -684,8 +689,65 @@ def cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(ctl: Controller, args: argparse.Namespace) -> int:
+    """`appdeck export oidc [--out FILE] [--watch]` (spec section 11): one audited export; --watch rewrites FILE
+    within about a second of every change to the store (the TUI's change detection: the file's identity), only
+    when the document changed, and ends with exit 0 on SIGTERM or SIGINT. ssh-serve refuses `export` (exit 5)."""
+    import signal
+    import time
+    from pathlib import Path
+
+    import orjson
+
+    from store.errors import PermissionDeniedError, StoreError
+    from tui.config import write_private
+
+    def dump(doc: dict[str, Any]) -> bytes:
+        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode()
+        return CONTROL_BEYOND_C0_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode()
+
+    if args.watch and not args.out:
+        raise UsageError("--watch keeps a file up to date: give it --out FILE")
+    out = Path(os.path.realpath(Path(args.out).expanduser().absolute())) if args.out else None
+    store = ctl.store
+    if out is not None and out in (store.path, store.lock_path, store.backup_path):
+        raise UsageError(f"--out {out} is the store's own file; choose another path")
+    doc = ctl.export_oidc()
+    data = dump(doc)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        return 0
+    write_private(out, data)
+    print(f"exported {len(doc['clients'])} clients to {out}", file=sys.stderr)
+    if not args.watch:
+        return 0
+    stopping: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stopping.append(signum))
+    trouble = ""
+    while not stopping:
+        time.sleep(0.2)
+        try:
+            if not store.changed_on_disk():
+                continue
+            new = dump(ctl.export_oidc(audited=False))
+        except PermissionDeniedError:
+            raise  # no longer an admin (or no longer the file's owner): the watch ends, exit 5
+        except StoreError as exc:  # a store that went bad: keep the last good export, say so once, try again
+            if exc.message != trouble:
+                print(f"appdeck: {safe(exc.message)} (the export keeps its last good version)", file=sys.stderr)
+            trouble = exc.message
+            continue
+        trouble = ""
+        if new != data:
+            write_private(out, new)
+            data = new
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Controller, argparse.Namespace], int]] = {
     "apps": cmd_apps,
+    "export": cmd_export,
     "users": cmd_users,
     "groups": cmd_groups,
     "registered": cmd_registered,

@@ -39,6 +39,7 @@ FIXED_OPTIONS = ("--user", "--store")
 REFUSED_COMMANDS = {
     "demo": "`demo` creates stores; it is not available over SSH",
     "ssh-serve": "`ssh-serve` is the forced command itself; it cannot be run over SSH",
+    "export": "`export` holds every client secret; an admin runs it on the host that runs the provider",
 }
 
 ALLOWED_LEADING_OPTIONS = ("--readonly", "--help", "-h", "--version")
