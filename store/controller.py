@@ -168,6 +168,7 @@ class Controller:
         self.readonly = readonly
         self.created_store = False
         self._listed: tuple[tuple[Any, ...], list[AppRecord]] | None = None
+        self._users_memo: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         if not valid_login(self.user):
             # The same rule wherever the name came from (--user, APPDECK_USER, the uid), store or no store.
             raise ValidationError(FieldError("user", f"{self.user!r} is not a valid user name: {LOGIN_RULE}."))
@@ -203,7 +204,13 @@ class Controller:
         return self._data().get("meta", {}).get("1", {})
 
     def _users(self) -> dict[str, dict[str, Any]]:
-        return {u["login"]: u for u in self._data().get("users", {}).values()}
+        """Members by login, rebuilt only when the users table was read anew: the role is asked on every key
+        (capabilities, check_action), and a table is never changed in place, so its identity says it is the same."""
+        table = self._data().get("users", {})
+        memo = self._users_memo
+        if memo is None or memo[0] is not table:
+            memo = self._users_memo = (table, {u["login"]: u for u in table.values()})
+        return memo[1]
 
     def _user_rec(self, login: str | None = None) -> dict[str, Any] | None:
         return self._users().get(login or self.user)

@@ -126,7 +126,13 @@ class AppRecord(Record):
     @property
     def kind(self) -> AppType:
         """The effective type: advanced settings off means a Single Page Application."""
-        return policy.effective_type(self._data)
+        get = self._data.get
+        return policy.kind_of(get("advanced"), get("app_type", DEFAULT_APP_TYPE))
+
+    @property
+    def enabled(self) -> bool:
+        """False once the owner disabled the app (a property: lists read it for every drawn line)."""
+        return self._data.get("enabled", True) is not False
 
 
 class RegisteredRecord(Record):
