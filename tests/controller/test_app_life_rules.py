@@ -110,3 +110,10 @@ def test_duplicate_drops_groups_that_are_gone_and_keeps_the_rest(org: Org, make_
     with pytest.raises(NotFoundError):
         org["adam"].duplicate_app(org["eve"].create_app({"name": "P", "app_url": "https://p.example.com",
                                                           "sharing": "private"}).app.id, "X")
+
+
+def test_a_copy_of_a_disabled_app_starts_enabled(org: Org) -> None:
+    """Section 10: a duplicate is a new app with new credentials; it starts enabled, whatever its source's state."""
+    src = org["eve"].create_app({"name": "Off", "app_url": "https://off.example.com"}).app
+    org["eve"].set_enabled(src.id, False)
+    assert org["ed"].duplicate_app(src.id, "On").app.enabled is True

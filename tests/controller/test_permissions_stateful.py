@@ -247,7 +247,8 @@ class PermissionMachine(RuleBasedStateMachine):
             assert self.raw() == before
             return
         assert may and copy.owner == actor and copy.id != app_id
-        self.apps[copy.id] = {"owner": actor, "sharing": model["sharing"], "groups": list(model["groups"]), "enabled": model["enabled"]}
+        # A copy is a new app: it starts enabled, whatever the state of the one it was copied from.
+        self.apps[copy.id] = {"owner": actor, "sharing": model["sharing"], "groups": list(model["groups"]), "enabled": True}
 
     @precondition(lambda self: bool(self.trash))
     @rule(data=st.data(), restore=st.booleans())
