@@ -445,23 +445,18 @@ class DevelopersScreen(ListScreen):
                 return
             from tui.screens.confirm import ConfirmScreen
 
-            def answered(confirmed: bool | None) -> None:
-                if not confirmed:
-                    return
-                try:
-                    out = self.deck.controller.transfer_app(app.id, login)
-                except AppdeckError as exc:
-                    notify_error(self.deck, exc)
-                    return
-                self.reload(keep=out.id)
-                self.notify(f"Transferred “{safe(out.name)}” to {safe(login)}.", markup=False)
-
-            self.app.push_screen(ConfirmScreen(
-                "Transfer application",
-                f"Transfer “{safe(app.name)}” from {safe(app.owner)} to {safe(login)}? Only {safe(login)} will act on it "
-                "from then on: edit, share, delete, disable, rotate or reveal its secret.",
-                confirm_label="Transfer",
-            ), answered)
+            ctl = self.deck.controller
+            self._confirm_then(
+                ConfirmScreen(
+                    "Transfer application",
+                    f"Transfer “{safe(app.name)}” from {safe(app.owner)} to {safe(login)}? Only {safe(login)} will act on it "
+                    "from then on: edit, share, delete, disable, rotate or reveal its secret.",
+                    confirm_label="Transfer",
+                ),
+                lambda a: ctl.transfer_app(a.id, login),
+                "Transferred “{name}” to " + safe(login) + ".",
+                keep=True,
+            )
 
         self.app.push_screen(picker, picked)
 
