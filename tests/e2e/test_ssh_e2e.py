@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ssh_client import ssh_base
 
 from store.controller import Controller
 
@@ -67,12 +68,7 @@ class Server:
     checks: list[str] = field(default_factory=list)
 
     def ssh_argv(self, who: str, *extra: str) -> list[str]:
-        return [
-            "ssh", "-F", "/dev/null", "-i", str(self.keys[who]), "-p", str(self.port),
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-            *extra, "--", f"{self.account}@127.0.0.1",
-        ]
+        return [*ssh_base(self.keys[who], self.port), *extra, "--", f"{self.account}@127.0.0.1"]
 
     def ssh(self, who: str, command: str | None = None, *extra: str) -> subprocess.CompletedProcess[str]:
         argv = self.ssh_argv(who, *extra) + ([command] if command is not None else [])

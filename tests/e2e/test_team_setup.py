@@ -40,6 +40,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from ssh_client import ssh_base
 
 ROOT = Path(__file__).resolve().parents[2]
 SSHD = "/usr/sbin/sshd"
@@ -77,12 +78,7 @@ class Team:
 
     def ssh_argv(self, who: str, *, tty: bool = False) -> list[str]:
         """`ssh [options] appdeck@host` as the README writes it: the remote words follow the host (no `--`)."""
-        return [
-            "ssh", "-F", "/dev/null", "-i", str(self.keys[who]), "-p", str(self.port),
-            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
-            *(["-t"] if tty else []), f"{self.account}@127.0.0.1",
-        ]
+        return [*ssh_base(self.keys[who], self.port), *(["-t"] if tty else []), f"{self.account}@127.0.0.1"]
 
     def ssh(self, who: str, *words: str, tty: bool = False) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self.ssh_argv(who, tty=tty), *words], capture_output=True, text=True,
