@@ -9,6 +9,7 @@ import gc
 import os
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +28,19 @@ META_TABLE = "meta"
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 Data = dict[str, dict[str, dict[str, Any]]]
+
+
+class LockWait(threading.local):
+    """How the calling thread waits for a busy lock: `waiting()` is called once when the lock is found held (a
+    front end says "waiting for the store"), and `cancelled()` is asked at every retry (the user pressed escape).
+    Per thread: a TUI's save worker sets them for its own wait; every other caller waits as before."""
+
+    def __init__(self) -> None:
+        self.waiting: Callable[[], None] | None = None
+        self.cancelled: Callable[[], bool] | None = None
+
+
+lock_wait = LockWait()
 
 
 def _env_lock_timeout() -> float:
@@ -456,6 +470,11 @@ class StoreFile:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if lock_wait.waiting is not None:
+                        lock_wait.waiting()
+                        lock_wait.waiting = None  # said once per wait
+                    if lock_wait.cancelled is not None and lock_wait.cancelled():
+                        raise StoreError("Not saved: you cancelled the wait for the store. Nothing was changed.") from None
                     if time.monotonic() >= deadline:
                         raise StoreError(
                             f"The store {self.path} is busy: another appdeck process has held its lock for "

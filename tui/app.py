@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,6 +20,7 @@ from store.text import safe
 from tui.config import keymap_of, load_config, save_theme
 from tui.widgets import store_notice
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.status_line import Severity, StatusLine
 from tui.widgets.store_notice import StoreNotice, StoreProblem
 
 # The store (and orjson) and the two views are imported once the opening screen is drawn: by the worker that
@@ -120,6 +122,8 @@ class AppdeckApp(App[None]):
         Binding("q", "quit", "Quit", tooltip="Quit appdeck", id="quit"),
         Binding("question_mark", "toggle_help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("colon", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette"),
+        Binding("escape", "cancel_wait", "Stop waiting", show=False, tooltip="Stop waiting for a busy store (nothing is saved)",
+                id="cancel_wait", priority=True),
         Binding("ctrl+o", "copy_input", "Copy input", show=False, tooltip="Copy this form's input as text (no secrets)",
                 id="copy_input", priority=True),
     ]
@@ -148,6 +152,7 @@ class AppdeckApp(App[None]):
         self._role = ""
         self._reads: PolledReads | None = None
         self.store_problem: StoreProblem | None = None
+        self._poll_lock = threading.Lock()  # one poll of the file at a time (the timer's and a save worker's)
 
     @property
     def controller(self) -> Controller:
@@ -213,7 +218,7 @@ class AppdeckApp(App[None]):
         self._role = self.controller.role
         self._reads = PolledReads(ctl.store, lambda: ctl.role)
         self.push_screen(self._first_screen())
-        self.set_interval(self.POLL_SECONDS, self.poll_store)
+        self.set_interval(self.POLL_SECONDS, self._poll_tick)
 
     def _first_screen(self) -> Screen[None]:
         from tui.screens.applications import ApplicationsScreen
@@ -237,11 +242,25 @@ class AppdeckApp(App[None]):
         restored, the user added again) is picked up by itself. Returns the problem now, or None."""
         if self._reads is None:
             return None
-        problem, changed = self._reads.poll()
-        self._set_problem(problem)
-        if changed:
-            self._refresh_screens()
+        with self._poll_lock:
+            problem, changed = self._reads.poll()
+        self._polled(problem, changed)
         return problem
+
+    def _poll_tick(self) -> None:
+        """Each second: the poll runs in a thread worker (a re-read after another user's save parses the changed
+        records there, never between two keys), then its outcome is shown on the UI thread."""
+        if self._reads is not None and not self._poll_lock.locked():
+            self.run_worker(self._poll_in_thread, thread=True, exclusive=True, exit_on_error=False, group="poll",
+                            name="poll-store")
+
+    def _poll_in_thread(self) -> None:
+        if self._reads is None:
+            return
+        with self._poll_lock:
+            problem, changed = self._reads.poll()
+        if problem is not None or changed or self.store_problem is not None:
+            self.call_from_thread(self._polled, problem, changed)
 
     def _set_problem(self, problem: StoreProblem | None) -> None:
         before, self.store_problem = self.store_problem, problem
@@ -374,6 +393,42 @@ class AppdeckApp(App[None]):
     def check_store(self) -> StoreProblem | None:
         """Before a save: look at the store now; the problem, if any (a save then keeps the input and says why)."""
         return self.poll_store()
+
+    def check_store_now(self) -> StoreProblem | None:
+        """From a change's worker thread, before it writes: look at the store now (on this thread) and let the UI
+        thread show what was found; the problem, if any."""
+        if self._reads is None:
+            return None
+        with self._poll_lock:
+            problem, changed = self._reads.poll()
+        self.call_from_thread(self._polled, problem, changed)
+        return problem
+
+    def _polled(self, problem: StoreProblem | None, changed: bool) -> None:
+        self._set_problem(problem)
+        if changed:
+            self._refresh_screens()
+
+    def say(self, text: str, *, severity: Severity = "information", timeout: float = 6.0) -> None:
+        """A routine message on the current screen's status line (it covers nothing); a toast where there is none."""
+        lines = self.screen.query(StatusLine)
+        if lines:
+            lines.first().say(text, severity=severity, timeout=timeout)
+        elif text:
+            self.notify(safe(text), severity=severity, timeout=timeout, markup=False)
+
+    def after_change(self) -> None:
+        """This process changed the store from a screen that is not a list (Settings): every screen in the stack
+        reads it again now, so the list under it shows the change (a deleted group, a transfer) at once."""
+        self._refresh_screens()
+
+    def action_cancel_wait(self) -> None:
+        """escape while the current screen's change waits for a busy store: stop waiting; else escape goes on."""
+        from textual.actions import SkipAction
+
+        cancel = getattr(self.screen, "cancel_change_wait", None)
+        if cancel is None or not cancel():
+            raise SkipAction()
 
 
 def form_text(screen: Screen[Any]) -> str:

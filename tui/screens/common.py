@@ -13,10 +13,12 @@ from textual.widgets import Input, Static
 from store.errors import AppdeckError, PermissionDeniedError
 from store.text import safe
 from store.vocabulary import View
+from tui.jobs import ChangeRunner
 from tui.widgets.details_pane import DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.row_list import Column, RowList
+from tui.widgets.status_line import StatusLine
 from tui.widgets.store_notice import REMOVED
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-class ListScreen(DeckMixin, Screen[None]):
+class ListScreen(DeckMixin, ChangeRunner, Screen[None]):
     """What both views share: the top bar, the filter box, the list, the details pane and the footer; `/` opens
     the filter, escape clears it, tab switches the view. A view says which it is, what its filter searches, its
     columns and its empty text, and provides `reload` and `show_details`."""
@@ -85,6 +87,7 @@ class ListScreen(DeckMixin, Screen[None]):
         yield FilterBox(placeholder=f"filter: {self.FILTER_HINT}  (escape clears)", id="filter")
         yield RowList(self.COLUMNS, empty_text=self.EMPTY_TEXT, id="main-list", on_highlight=self._highlighted)
         yield DetailsPane(id="details")
+        yield StatusLine(id="status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
