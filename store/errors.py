@@ -86,9 +86,25 @@ class PermissionDeniedError(AppdeckError):
 
 
 class ConflictError(AppdeckError):
-    """The object changed since it was read (optimistic version check failed)."""
+    """The object changed since it was read (optimistic version check failed).
+
+    `message` is a complete sentence that promises no way out; an app's version conflict also carries what a front
+    end needs to offer its own (the CLI's `--if-version N`, the TUI's reload-and-reapply): the app's `app_id` and
+    `name`, the `expected_version` asked for, the `current_version` stored, and who saved it (`updated_by`) and
+    when (`updated_at`, as stored: ISO 8601, UTC). They are None for a conflict that is not an app's."""
 
     exit_code = 6
+
+    def __init__(self, message: str, *, app_id: str | None = None, name: str | None = None,
+                 expected_version: int | None = None, current_version: int | None = None,
+                 updated_by: str | None = None, updated_at: str | None = None) -> None:
+        super().__init__(message)
+        self.app_id = app_id
+        self.name = name
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.updated_by = updated_by
+        self.updated_at = updated_at
 
 
 class StoreError(AppdeckError):

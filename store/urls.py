@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -78,11 +79,12 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")  # a lone surrogate (from undecoda
 _TRIM = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and (c == "\t" or not has_control(c)))
 _WHITESPACE_RE = re.compile(r"\s")
 
-_KINDS: dict[str, str] = {
-    "callback": "callback URL",
-    "logout": "logout URL",
-    "web_origin": "web origin",
-    "cors": "allowed origin (CORS)",
+# What the checker calls one entry of each list, and the list's entries (the labels of store.vocabulary.LIST_LABELS).
+_KINDS: dict[str, tuple[str, str]] = {
+    "callback": ("allowed callback URL", "allowed callback URLs"),
+    "logout": ("allowed logout URL", "allowed logout URLs"),
+    "web_origin": ("allowed web origin", "allowed web origins"),
+    "cors": ("allowed origin (CORS)", "allowed origins (CORS)"),
 }
 # Order in which differences are reported, heaviest first; weights make the ranking lexicographic.
 _DIFF_ORDER = ("host", "subdomain depth", "scheme", "port", "path", "trailing slash", "query")
@@ -108,12 +110,29 @@ def _psl() -> PublicSuffixList:
 
 
 class _Bad(Exception):
-    """A URL broke a rule; `rule` is the rule part of a user message, `canonical` the URL as a browser read it."""
+    """A URL broke a rule; `rule` is the rule part of a user message, `canonical` the URL as a browser read it.
 
-    def __init__(self, rule: str, canonical: str | None = None) -> None:
+    A rule that offers a fix ("did you mean ...?") keeps it apart: `suggestion` is the fixed text and `bare` the rule
+    without the offer; the validator that raised it offers the fix only when the fix itself passes (`_offer`)."""
+
+    def __init__(self, rule: str, canonical: str | None = None, *, suggestion: str | None = None,
+                 bare: str | None = None) -> None:
         super().__init__(rule)
         self.rule = rule
         self.canonical = canonical
+        self.suggestion = suggestion
+        self.bare = rule if bare is None else bare
+
+    def at(self, canonical: str) -> _Bad:
+        """The same rule (and offer), with the URL as a browser read it."""
+        return _Bad(self.rule, canonical, suggestion=self.suggestion, bare=self.bare)
+
+
+def _offer(bad: _Bad, passes: Callable[[str], bool]) -> _Bad:
+    """`bad` with its "did you mean" offer only if the suggested text passes the same validator; else without it."""
+    if bad.suggestion is None or passes(bad.suggestion):
+        return bad
+    return _Bad(bad.bare, bad.canonical)
 
 
 @dataclass(frozen=True)
@@ -223,15 +242,18 @@ def _trim(text: str) -> str:
     return text.strip(_TRIM)
 
 
-def _suggest_scheme(text: str) -> str:
-    """The rule text for a URL typed without "scheme://", suggesting the https form."""
+def _suggest_scheme(text: str) -> _Bad:
+    """The rule for a URL typed without "scheme://", suggesting the https form."""
     half = _HALF_SCHEME_RE.match(text)
     if half is not None:
         fixed = f"{half.group(1).lower()}://{text[half.end():].lstrip('/')}"
-        return f'needs "//" after the scheme; did you mean "{fixed}"?'
+        return _Bad(f'needs "//" after the scheme; did you mean "{fixed}"?', suggestion=fixed,
+                    bare='needs "//" after the scheme')
     if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:(?![0-9])", text) and not text.startswith("//"):
-        return 'is not an absolute URL: write it as scheme://host/path, like "https://example.com/callback"'
-    return f'has no scheme; every entry must be an absolute URL — did you mean "https://{text.lstrip("/")}"?'
+        return _Bad('is not an absolute URL: write it as scheme://host/path, like "https://example.com/callback"')
+    fixed = f'https://{text.lstrip("/")}'
+    return _Bad(f'has no scheme; every entry must be an absolute URL — did you mean "{fixed}"?', suggestion=fixed,
+                bare="has no scheme; every entry must be an absolute URL")
 
 
 def _common(text: str) -> None:
@@ -291,7 +313,7 @@ def _read_typed(text: str) -> tuple[_Url, str]:
     """
     m = _SCHEME_RE.match(text)
     if m is None:
-        raise _Bad(_suggest_scheme(text))
+        raise _suggest_scheme(text)
     found = _AUTHORITY_RE.match(text, m.end())
     authority = found.group() if found else ""
     if "@" in authority:
@@ -382,9 +404,8 @@ def _judge_entry(field: str, url: _Url, typed_path: str) -> None:
             ("#fragment", url.fragment is not None),
         ):
             if present:
-                raise _Bad(
-                    f'an origin is scheme://host[:port] only, so it cannot have a {part} (did you mean "{_origin(url)}"?)'
-                )
+                bare = f"an origin is scheme://host[:port] only, so it cannot have a {part}"
+                raise _Bad(f'{bare} (did you mean "{_origin(url)}"?)', suggestion=_origin(url), bare=bare)
 
 
 def _check_entry(field: str, entry: str) -> None:
@@ -399,7 +420,15 @@ def _check_entry(field: str, entry: str) -> None:
     try:
         _judge_entry(field, url, typed_path)
     except _Bad as bad:
-        raise _Bad(bad.rule, url.href) from None
+        raise bad.at(url.href) from None
+
+
+def _entry_passes(field: str, entry: str) -> bool:
+    try:
+        _check_entry(field, entry)
+    except _Bad:
+        return False
+    return True
 
 
 def split_url_list(value: str | list[str] | None) -> list[str]:
@@ -434,7 +463,7 @@ def validate_url_list(field: str, value: str | list[str] | None) -> tuple[list[s
         try:
             _check_entry(field, entry)
         except _Bad as bad:
-            errors.append(FieldError(field, _message(label, entry, bad)))
+            errors.append(FieldError(field, _message(label, entry, _offer(bad, lambda s: _entry_passes(field, s)))))
     return entries, errors
 
 
@@ -446,7 +475,8 @@ def _check_web_url(text: str, *, https_only: bool) -> _Url:
     url, _ = _read_typed(text)
     try:
         if https_only and url.scheme == "http":
-            raise _Bad(f'must use https, not http (did you mean "https://{text[len("http://"):]}"?)')
+            fixed = "https://" + text[len("http://"):]
+            raise _Bad(f'must use https, not http (did you mean "{fixed}"?)', suggestion=fixed, bare="must use https, not http")
         if not url.web:
             allowed = "https" if https_only else "http or https"
             raise _Bad(f'uses the "{url.scheme}" scheme; it must be an {allowed} URL')
@@ -454,7 +484,7 @@ def _check_web_url(text: str, *, https_only: bool) -> _Url:
             raise _Bad('cannot contain a wildcard "*"')
         _check_host(url)
     except _Bad as bad:
-        raise _Bad(bad.rule, url.href) from None
+        raise bad.at(url.href) from None
     return url
 
 
@@ -466,7 +496,7 @@ def validate_app_url(field: str, label: str, value: str | None, *, required: boo
     try:
         _check_web_url(text, https_only=False)
     except _Bad as bad:
-        return text, [FieldError(field, _message(label, text, bad))]
+        return text, [FieldError(field, _message(label, text, _offer(bad, lambda s: not validate_app_url(field, label, s, required=True)[1])))]
     return text, []
 
 
@@ -494,7 +524,7 @@ def validate_login_url(field: str, value: str | None) -> tuple[str | None, list[
         if url.fragment is not None:
             raise _Bad("cannot have a #fragment", url.href)
     except _Bad as bad:
-        return text, [FieldError(field, _message(LOGIN_LABEL, text, bad))]
+        return text, [FieldError(field, _message(LOGIN_LABEL, text, _offer(bad, lambda s: not validate_login_url(field, s)[1])))]
     return text, []
 
 
@@ -518,23 +548,29 @@ class CheckResult:
     differences: list[str]
     disabled: bool = False  # the app is disabled: it accepts nothing, whatever its lists say (spec section 10)
 
+    @property
+    def verdict(self) -> str:
+        """The word a front end shows before `explain()`: "ALLOWED" or "REFUSED"."""
+        return "ALLOWED" if self.allowed else "REFUSED"
+
     def explain(self) -> str:
-        """One or two sentences a person can act on; the tested URL as a browser reads it when that differs."""
-        noun = _KINDS.get(self.kind, "entry")
+        """One or two sentences a person can act on; the tested URL as a browser reads it when that differs. They do
+        not start with the verdict: a front end shows `verdict` before them ("REFUSED  <reason>")."""
+        noun, nouns = _KINDS.get(self.kind, ("entry", "entries"))
         if self.disabled:
-            return "Refused: the app is disabled; it accepts nothing until its owner enables it."
+            return "The app is disabled; it accepts nothing until its owner enables it."
         tested = _read_tested(_trim(self.url))
         shown = _shown(self.url, None if tested is None else tested.href)
         if self.allowed:
-            return f'Allowed: {shown} matches the allowed {noun} {_quote(self.matched or "")}.'
+            return f'{shown} matches the {noun} {_quote(self.matched or "")}.'
         if self.closest is None and tested is None:
-            return f'Refused: {shown} is not a URL; write it with a scheme and a host, like "https://example.com/callback".'
+            return f'{shown} is not a URL; write it with a scheme and a host, like "https://example.com/callback".'
         if self.closest is None:
-            return f"Refused: {shown} is not allowed because the list of allowed {noun}s is empty."
+            return f"{shown} is not allowed because the list of {nouns} is empty."
         words = [_DIFF_WORDS[d] for d in self.differences]
         listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
         return (
-            f"Refused: {shown} matches no allowed {noun}. "
+            f"{shown} matches no {noun}. "
             f"The closest entry is {_quote(self.closest)}, which differs in {listed}."
         )
 

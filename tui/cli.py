@@ -6,21 +6,27 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from store.errors import AppdeckError, ValidationError
+from store.errors import AppdeckError, ConflictError, ValidationError
 from store.text import CONTROL_BEYOND_C0_RE, safe
 from store.vocabulary import (
     ADVANCED_FIELDS,
+    APP_TYPE_LABELS,
+    APP_TYPE_SHORT,
     APP_TYPES,
     CHECK_KINDS,
+    CHECK_LISTS,
     DEFAULT_ROLE,
     ENV_FORMATS,
     GROUPS_SHARING,
+    LIST_LABELS,
     ORGANIZATION_SHARING,
     PRIVATE_SHARING,
     ROLES,
     SHARING,
+    SHARING_SHORT,
     TOKEN_AUTHS,
     TRASH_DAYS,
     VIEWS,
@@ -63,22 +69,117 @@ class UsageError(Exception):
 # -- output --------------------------------------------------------------------------------------------
 
 
+def is_terminal(stream: Any) -> bool:
+    """Whether `stream` is a terminal (the one place the CLI asks; tests replace it)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
 def plain_output() -> bool:
     """Tab-separated, colourless output when piped or when NO_COLOR is set."""
-    return not sys.stdout.isatty() or bool(os.environ.get("NO_COLOR"))
+    return not is_terminal(sys.stdout) or bool(os.environ.get("NO_COLOR"))
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """An aligned table on a terminal, tab-separated lines otherwise; every cell made safe."""
-    cells = [[safe(c) if c is not None else "" for c in row] for row in rows]
+def terminal_width() -> int:
+    """The terminal's columns (COLUMNS first, as shutil reads it; 80 when it cannot tell)."""
+    import shutil
+
+    return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+
+def cell_width(text: str) -> int:
+    """Columns `text` takes on a terminal: East Asian wide and full-width characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` columns, ending in "…" when it was cut."""
+    if cell_width(text) <= width:
+        return text
+    out, used = "", 0
+    for c in text:
+        w = cell_width(c)
+        if used + w > width - 1:
+            break
+        out, used = out + c, used + w
+    return out.rstrip() + "…"
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(width - cell_width(text), 0)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table fitted to the terminal. Its cells may be cut (with "…") down to `comfortable` columns
+    before any column is left out, and down to `shrink_to` after (0: never cut); `drop` > 0 lets the column be left
+    out when the table does not fit otherwise (the highest first)."""
+
+    header: str
+    shrink_to: int = 0
+    comfortable: int = 0
+    drop: int = 0
+
+
+def fit_columns(columns: Sequence[Column], natural: Sequence[int], width: int) -> tuple[list[int], list[int]]:
+    """The columns kept (indexes) and their widths, so that the table fits `width` columns: cut the cuttable columns
+    to their comfortable width, leaving out as few columns as that needs (by `drop`); when even leaving out all of
+    them is not enough, cut further, down to their floors, then to two columns each as a last resort."""
+    order = sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: (-columns[i].drop, i))
+
+    def attempt(kept: list[int], floor_of: Callable[[int], int]) -> tuple[list[int], bool]:
+        widths = {i: natural[i] for i in kept}
+        over = sum(widths.values()) + 2 * (len(kept) - 1) - width
+        while over > 0:
+            cuttable = [i for i in kept if columns[i].shrink_to and widths[i] > floor_of(i)]
+            if not cuttable:
+                break
+            widest = max(cuttable, key=lambda i: (widths[i] - floor_of(i), -i))
+            widths[widest] -= 1
+            over -= 1
+        return [widths[i] for i in kept], over <= 0
+
+    def header(i: int) -> int:
+        return cell_width(columns[i].header)
+
+    for n in range(len(order) + 1):
+        kept = [i for i in range(len(columns)) if i not in order[:n]]
+        widths, fits = attempt(kept, lambda i: max(columns[i].comfortable, columns[i].shrink_to, header(i)))
+        if fits:
+            return kept, widths
+    widths, fits = attempt(kept, lambda i: max(columns[i].shrink_to, header(i)))
+    if not fits:
+        widths, _ = attempt(kept, lambda i: 2)
+    return kept, widths
+
+
+def print_table(headers: Sequence[str | Column], rows: Sequence[Sequence[Any]], *,
+                terminal_rows: Sequence[Sequence[Any]] | None = None, wide: bool = False) -> None:
+    """An aligned table on a terminal, tab-separated lines otherwise; every cell made safe.
+
+    On a terminal (and not `wide`), a table given `Column`s fits the terminal's width: it shows `terminal_rows` (the
+    same rows in short words, when given), cuts cells with "…" and leaves columns out as the columns allow. Piped
+    output is always every column, complete, from `rows`."""
+    columns = [h if isinstance(h, Column) else Column(h) for h in headers]
     if plain_output():
-        for row in cells:
-            print("\t".join(c.replace("\t", " ") for c in row))
+        for row in rows:
+            print("\t".join(("" if c is None else safe(c)).replace("\t", " ") for c in row))
         return
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    print("\033[1m" + "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip() + "\033[0m")
+    fitted = not wide and any(c.shrink_to or c.drop for c in columns)
+    source = terminal_rows if fitted and terminal_rows is not None else rows
+    cells = [[" ".join(safe(c).split()) if c is not None else "" for c in row] for row in source] if fitted else \
+        [[safe(c) if c is not None else "" for c in row] for row in source]
+    natural = [max([cell_width(col.header), *(cell_width(r[i]) for r in cells)]) for i, col in enumerate(columns)]
+    kept, widths = fit_columns(columns, natural, terminal_width()) if fitted else (list(range(len(columns))), natural)
+    print("\033[1m" + "  ".join(pad(cut(columns[i].header.upper(), w), w) for i, w in zip(kept, widths)).rstrip() + "\033[0m")
     for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(pad(cut(row[i], w), w) for i, w in zip(kept, widths)).rstrip())
 
 
 def print_json(value: Any) -> None:
@@ -106,7 +207,7 @@ def confirm(question: str, yes: bool) -> None:
     """Ask on a terminal; refuse when stdin is not one and --yes was not given."""
     if yes:
         return
-    if not sys.stdin.isatty():
+    if not is_terminal(sys.stdin):
         raise UsageError("refusing to continue without confirmation: stdin is not a terminal; pass --yes")
     sys.stderr.write(f"{question} [y/N] ")  # stderr, so a --json pipeline on stdout stays one document
     sys.stderr.flush()
@@ -118,164 +219,275 @@ def confirm(question: str, yes: bool) -> None:
 # -- argument parsing ----------------------------------------------------------------------------------
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help as written: the examples keep their lines; options are listed one per line, their help beside them."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+def _examples(*lines: str) -> str:
+    """The epilog every command's help ends with: two or three command lines to copy."""
+    return "examples:\n" + "\n".join(f"  $ {line}" for line in lines)
+
+
+JSON_HELP = "print one JSON document instead of a table or a line"
+YES_HELP = "do not ask for confirmation (needed when stdin is not a terminal)"
+APP_HELP = "the app: its id, client ID or name (a name must be unique among the apps you see)"
+
+
+def _command(sub: Any, name: str, help_: str, *examples: str, description: str | None = None) -> argparse.ArgumentParser:
+    """One subcommand with its one-line help, its description (the help, unless given) and its examples."""
+    if description is None:
+        description = help_[:1].upper() + help_[1:] + ("" if "?" in help_ or help_.endswith(".") else ".")
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=description, epilog=_examples(*examples),
+                                                     formatter_class=_Formatter)
+    return parser
+
+
+def _lowered(label: str) -> str:
+    """A label inside a sentence: "Allowed origins (CORS)" -> "allowed origins (CORS)"."""
+    return label[:1].lower() + label[1:]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> Any:
+    return parser.add_subparsers(dest="cmd", required=True, metavar="CMD")
+
+
 def _app_options(p: argparse.ArgumentParser, *, create: bool) -> None:
-    p.add_argument("--name", required=create)
-    p.add_argument("--app-url", required=create)
-    p.add_argument("--description")
-    p.add_argument("--thumbnail-url")
-    p.add_argument("--sharing", choices=SHARING)
-    p.add_argument("--group", action="append", dest="groups", metavar="G", help="a group to share with (repeatable)")
+    p.add_argument("--name", required=create, help="the app's name (1 to 100 characters)")
+    p.add_argument("--app-url", required=create, metavar="URL", help="the app's URL (http or https)")
+    p.add_argument("--description", help="a description of the app (\"\" clears it)")
+    p.add_argument("--thumbnail-url", metavar="URL", help="an image URL shown with the app (\"\" clears it)")
+    p.add_argument("--sharing", choices=SHARING, help="who sees the app here: " + ", ".join(SHARING))
+    p.add_argument("--group", action="append", dest="groups", metavar="GROUP",
+                   help="a group to share with, by name or id (repeatable; implies --sharing groups)")
     adv = p.add_argument_group("advanced settings (any of these turns advanced settings on)")
-    adv.add_argument("--type", dest="app_type", choices=APP_TYPES)
-    adv.add_argument("--login-url")
-    adv.add_argument("--callback-url", action="append", dest="callback_urls", metavar="U")
-    adv.add_argument("--logout-url", action="append", dest="logout_urls", metavar="U")
-    adv.add_argument("--web-origin", action="append", dest="web_origins", metavar="U")
-    adv.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="U")
-    adv.add_argument("--token-auth", choices=TOKEN_AUTHS)
+    adv.add_argument("--type", dest="app_type", choices=APP_TYPES, help="the application type: " + ", ".join(
+        f"{t} ({APP_TYPE_LABELS[t]})" for t in APP_TYPES))
+    adv.add_argument("--login-url", metavar="URL", help="the application login URL (https; \"\" clears it)")
+    adv.add_argument("--callback-url", action="append", dest="callback_urls", metavar="URL",
+                     help="an allowed callback URL (repeatable, or comma-separated; replaces the list)")
+    adv.add_argument("--logout-url", action="append", dest="logout_urls", metavar="URL",
+                     help="an allowed logout URL (repeatable, or comma-separated; replaces the list)")
+    adv.add_argument("--web-origin", action="append", dest="web_origins", metavar="URL",
+                     help="an allowed web origin, scheme://host[:port] (repeatable; replaces the list)")
+    adv.add_argument("--cors-origin", action="append", dest="cors_origins", metavar="URL",
+                     help="an allowed origin (CORS), scheme://host[:port] (repeatable; replaces the list)")
+    adv.add_argument("--token-auth", choices=TOKEN_AUTHS,
+                     help="token endpoint authentication method (Regular Web Applications only)")
     if not create:
         p.add_argument("--no-advanced", action="store_true", help="turn advanced settings off (drops them)")
         p.add_argument("--clear-urls", action="store_true",
                        help="with --type m2m: clear the login URL and the URL lists (Machine to Machine apps have none)")
-        p.add_argument("--if-version", type=int, metavar="N", help="refuse as a conflict unless the app is at version N")
-    p.add_argument("--json", action="store_true")
+        p.add_argument("--if-version", type=int, metavar="N",
+                       help="refuse as a conflict unless the app is at version N (see `apps show`)")
+    p.add_argument("--json", action="store_true", help="print the saved app as JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
-    parser = argparse.ArgumentParser(prog="appdeck", description="Manage your organization's built applications.")
+    """The whole command tree; every option has a one-line help and every command ends with examples."""
+    parser = argparse.ArgumentParser(
+        prog="appdeck", formatter_class=_Formatter,
+        description="Manage your organization's built applications. With no command, open the TUI (it needs a terminal).",
+        epilog=_examples("appdeck", "appdeck apps list", "appdeck apps show \"Customer Portal\" --json"))
     parser.add_argument("--version", action=_VersionAction)
-    parser.add_argument("--store", help="store file (env APPDECK_STORE; default: the platform's user data dir)")
-    parser.add_argument("--user", help="act as this user (env APPDECK_USER; default: your login name)")
+    parser.add_argument("--store", metavar="PATH", help="store file (env APPDECK_STORE; default: the platform's user data dir)")
+    parser.add_argument("--user", metavar="LOGIN", help="act as this user (env APPDECK_USER; default: your login name)")
     parser.add_argument("--readonly", action="store_true", help="open the TUI with every change disabled")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND")
 
-    apps = sub.add_parser("apps", help="built applications").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    p = apps.add_parser("list", help="apps you can see")
-    p.add_argument("--view", choices=VIEWS, default=VIEWS[0])
-    p.add_argument("--json", action="store_true")
-    p = apps.add_parser("show", help="one app's details")
-    p.add_argument("app")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--reveal-secret", action="store_true")
-    _app_options(apps.add_parser("create", help="create a built application"), create=True)
-    p = apps.add_parser("update", help="change some fields of an app you own")
-    p.add_argument("app")
+    apps = _subcommands(_command(sub, "apps", "built applications: list, show, create, change, share, delete",
+                                 "appdeck apps list", "appdeck apps create --name Portal --app-url https://portal.example.com",
+                                 "appdeck apps update Portal --description \"Customer portal\""))
+    p = _command(apps, "list", "the apps you can see (a table that fits the terminal; TSV when piped)",
+                 "appdeck apps list", "appdeck apps list --wide", "appdeck apps list --view applications --json")
+    p.add_argument("--view", choices=VIEWS, default=VIEWS[0], help="which view: " + ", ".join(VIEWS) + f" (default {VIEWS[0]})")
+    p.add_argument("--wide", action="store_true", help="on a terminal, every column in full (piped output always is)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(apps, "show", "one app's details, effective URLs included",
+                 "appdeck apps show Portal", "appdeck apps show Portal --reveal-secret", "appdeck apps show app_0c9780d296e3 --json")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p.add_argument("--reveal-secret", action="store_true", help="show the client secret (owner only; audited)")
+    _app_options(_command(apps, "create", "create a built application (you own it)",
+                          "appdeck apps create --name Portal --app-url https://portal.example.com",
+                          "appdeck apps create --name Worker --app-url https://w.example.com --type m2m",
+                          "appdeck apps create --name Mobile --app-url https://m.example.com --group mobile --json"), create=True)
+    p = _command(apps, "update", "change some fields of an app you own",
+                 "appdeck apps update Portal --description \"Customer portal\"",
+                 "appdeck apps update Portal --callback-url https://portal.example.com/cb --if-version 3",
+                 "appdeck apps update Worker --type m2m --clear-urls")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
     _app_options(p, create=False)
-    p = apps.add_parser("share", help="set who sees an app")
-    p.add_argument("app")
+    p = _command(apps, "share", "set who sees an app you own (not who can log in to it)",
+                 "appdeck apps share Portal --organization", "appdeck apps share Portal --group mobile --group payments",
+                 "appdeck apps share Portal --private")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--private", action="store_const", const=PRIVATE_SHARING, dest="sharing")
-    g.add_argument("--organization", action="store_const", const=ORGANIZATION_SHARING, dest="sharing")
-    g.add_argument("--group", action="append", dest="groups", metavar="G")
-    p.add_argument("--json", action="store_true")
-    for name, help_ in (("delete", f"move an app you own to the trash ({TRASH_DAYS} days, restorable)"),
-                        ("rotate-secret", "replace an app's client secret"),
-                        ("purge", "end an app in your trash at once (re-creating it gives new credentials)")):
-        p = apps.add_parser(name, help=help_)
-        p.add_argument("app")
-        p.add_argument("--yes", action="store_true")
-        p.add_argument("--json", action="store_true")
-    p = apps.add_parser("trash", help="your deleted apps, with their deletion and purge dates")
-    p.add_argument("--json", action="store_true")
+    g.add_argument("--private", action="store_const", const=PRIVATE_SHARING, dest="sharing", help="only you see it")
+    g.add_argument("--organization", action="store_const", const=ORGANIZATION_SHARING, dest="sharing",
+                   help="everyone in the organization sees it")
+    g.add_argument("--group", action="append", dest="groups", metavar="GROUP",
+                   help="the members of this group see it, by name or id (repeatable)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    for name, help_, verb in (("delete", f"move an app you own to the trash ({TRASH_DAYS} days, restorable)", "delete"),
+                              ("rotate-secret", "replace the client secret of an app you own (the old one stops at once)",
+                               "rotate-secret"),
+                              ("purge", "end an app in your trash at once (re-creating it gives new credentials)", "purge")):
+        p = _command(apps, name, help_, f"appdeck apps {verb} Portal", f"appdeck apps {verb} Portal --yes --json")
+        p.add_argument("app", metavar="APP", help=APP_HELP if name != "purge" else "the trashed app: its id, client ID or name")
+        p.add_argument("--yes", action="store_true", help=YES_HELP)
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(apps, "trash", "your deleted apps, with their deletion and purge dates", "appdeck apps trash", "appdeck apps trash --json")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     for name, help_ in (("restore", "bring an app back from your trash, credentials and all"),
                         ("disable", "stop an app you own from authenticating, keeping it"),
-                        ("enable", "let a disabled app authenticate again")):
-        p = apps.add_parser(name, help=help_)
-        p.add_argument("app")
-        p.add_argument("--json", action="store_true")
-    p = apps.add_parser("duplicate", help="a new app with the settings of one you see (new credentials, you own it)")
-    p.add_argument("app")
-    p.add_argument("--name", required=True)
-    p.add_argument("--json", action="store_true")
-    p = apps.add_parser("transfer", help="hand an app you own to another editor or admin")
-    p.add_argument("app")
-    p.add_argument("--to", required=True, metavar="USER")
-    p.add_argument("--yes", action="store_true")
-    p.add_argument("--json", action="store_true")
-    p = apps.add_parser("env", help="the app's settings for its code, as a .env snippet (owner; audited as a reveal)")
-    p.add_argument("app")
-    p.add_argument("--format", choices=ENV_FORMATS, default=ENV_FORMATS[0])
-    p = apps.add_parser("check-url", help="would this URL be allowed? (exit 0 allowed, 1 refused)")
-    p.add_argument("app")
+                        ("enable", "let a disabled app you own authenticate again")):
+        p = _command(apps, name, help_, f"appdeck apps {name} Portal", f"appdeck apps {name} app_0c9780d296e3 --json")
+        p.add_argument("app", metavar="APP", help=APP_HELP if name != "restore" else "the trashed app: its id, client ID or name")
+        p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(apps, "duplicate", "a new app with the settings of one you see (new credentials, you own it)",
+                 "appdeck apps duplicate Portal --name \"Portal staging\"", "appdeck apps duplicate Portal --name Copy --json")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
+    p.add_argument("--name", required=True, help="the new app's name")
+    p.add_argument("--json", action="store_true", help="print the new app as JSON")
+    p = _command(apps, "transfer", "hand an app you own to another editor or admin",
+                 "appdeck apps transfer Portal --to dev-ana", "appdeck apps transfer Portal --to dev-ana --yes")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
+    p.add_argument("--to", required=True, metavar="LOGIN", help="the editor or admin who will own it")
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(apps, "env", "the app's settings for its code, as a .env snippet (owner; audited as a reveal)",
+                 "appdeck apps env Portal > .env", "appdeck apps env Portal --format " + ENV_FORMATS[-1])
+    p.add_argument("app", metavar="APP", help=APP_HELP)
+    p.add_argument("--format", choices=ENV_FORMATS, default=ENV_FORMATS[0],
+                   help="the snippet's format: " + ", ".join(ENV_FORMATS) + f" (default {ENV_FORMATS[0]})")
+    p = _command(apps, "check-url", "would this URL be allowed? (exit 0 allowed, 1 refused)",
+                 "appdeck apps check-url Portal --callback https://portal.example.com/cb",
+                 "appdeck apps check-url Portal --cors https://evil.example.com --json")
+    p.add_argument("app", metavar="APP", help=APP_HELP)
     k = p.add_mutually_exclusive_group(required=True)
     for const in CHECK_KINDS:
-        k.add_argument("--" + const.replace("_", "-"), action="store_const", const=const, dest="kind")
-    p.add_argument("url")
-    p.add_argument("--json", action="store_true")
+        k.add_argument("--" + const.replace("_", "-"), action="store_const", const=const, dest="kind",
+                       help=f"check it against the {_lowered(LIST_LABELS[CHECK_LISTS[const]])}")
+    p.add_argument("url", metavar="URL", help="the URL to test, as a browser would send it")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    users = sub.add_parser("users", help="members and roles").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    p = users.add_parser("list")
-    p.add_argument("--json", action="store_true")
-    p = users.add_parser("add")
-    p.add_argument("name")
-    p.add_argument("--role", choices=ROLES, default=DEFAULT_ROLE)
-    p.add_argument("--display-name", default="")
-    p = users.add_parser("set-role")
-    p.add_argument("name")
-    p.add_argument("role", choices=ROLES)
-    p.add_argument("--inherit-to", metavar="USER")
-    p = users.add_parser("remove")
-    p.add_argument("name")
-    p.add_argument("--inherit-to", metavar="USER")
-    p.add_argument("--yes", action="store_true")
+    users = _subcommands(_command(sub, "users", "members and roles (changes: admins)", "appdeck users list",
+                                  "appdeck users add dev-kai --role editor", "appdeck users set-role dev-kai viewer --inherit-to dev-ana"))
+    p = _command(users, "list", "every member, their role and how many apps they own", "appdeck users list", "appdeck users list --json")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(users, "add", "add a member to the organization",
+                 "appdeck users add dev-kai", "appdeck users add dev-kai --role admin --display-name \"Kai Lee\"")
+    p.add_argument("name", metavar="LOGIN", help="their login name (1 to 64 letters, digits, _ . @ -)")
+    p.add_argument("--role", choices=ROLES, default=DEFAULT_ROLE, help="their role: " + ", ".join(ROLES) + f" (default {DEFAULT_ROLE})")
+    p.add_argument("--display-name", default="", metavar="NAME", help="the name shown beside the login")
+    p = _command(users, "set-role", "change a member's role",
+                 "appdeck users set-role dev-kai admin", "appdeck users set-role dev-kai viewer --inherit-to dev-ana")
+    p.add_argument("name", metavar="LOGIN", help="the member")
+    p.add_argument("role", choices=ROLES, help="the new role: " + ", ".join(ROLES))
+    p.add_argument("--inherit-to", metavar="LOGIN", help="who gets their apps when they can no longer own any (a viewer owns none)")
+    p = _command(users, "remove", "remove a member from the organization",
+                 "appdeck users remove dev-kai", "appdeck users remove dev-kai --inherit-to dev-ana --yes")
+    p.add_argument("name", metavar="LOGIN", help="the member")
+    p.add_argument("--inherit-to", metavar="LOGIN", help="who gets their apps (needed when they own any)")
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
 
-    groups = sub.add_parser("groups", help="groups").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    p = groups.add_parser("list")
-    p.add_argument("--json", action="store_true")
-    groups.add_parser("add").add_argument("name")
-    p = groups.add_parser("rename")
-    p.add_argument("old")
-    p.add_argument("new")
-    p = groups.add_parser("remove")
-    p.add_argument("name")
-    p.add_argument("--yes", action="store_true")
-    for name in ("add-member", "remove-member"):
-        p = groups.add_parser(name)
-        p.add_argument("group_name")
-        p.add_argument("member")
+    groups = _subcommands(_command(sub, "groups", "groups of members to share apps with (changes: admins)", "appdeck groups list",
+                                   "appdeck groups add mobile", "appdeck groups add-member mobile dev-kai"))
+    p = _command(groups, "list", "every group and its members", "appdeck groups list", "appdeck groups list --json")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(groups, "add", "create a group (names are compared ignoring case)", "appdeck groups add mobile",
+                 "appdeck groups add \"Data team\"")
+    p.add_argument("name", metavar="NAME", help="the group's name")
+    p = _command(groups, "rename", "rename a group", "appdeck groups rename mobile apps-mobile",
+                 "appdeck groups rename grp_2448021f0065 Mobile")
+    p.add_argument("old", metavar="GROUP", help="the group, by name or id")
+    p.add_argument("new", metavar="NAME", help="its new name")
+    p = _command(groups, "remove", "delete a group (apps shared only with it become private)",
+                 "appdeck groups remove mobile", "appdeck groups remove mobile --yes")
+    p.add_argument("name", metavar="GROUP", help="the group, by name or id")
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
+    for name, help_ in (("add-member", "add a member to a group"), ("remove-member", "take a member out of a group")):
+        p = _command(groups, name, help_, f"appdeck groups {name} mobile dev-kai", f"appdeck groups {name} grp_2448021f0065 dev-kai")
+        p.add_argument("group_name", metavar="GROUP", help="the group, by name or id")
+        p.add_argument("member", metavar="LOGIN", help="the member")
 
-    reg = sub.add_parser("registered", help="registered applications (admins)").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    p = reg.add_parser("list")
-    p.add_argument("--json", action="store_true")
+    reg = _subcommands(_command(sub, "registered", "registered applications: links in the Applications view (admins)",
+                                "appdeck registered list",
+                                "appdeck registered add --name Runbook --url https://runbooks.example.com --pinned"))
+    p = _command(reg, "list", "every registered application", "appdeck registered list", "appdeck registered list --json")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
     for name in ("add", "update"):
-        p = reg.add_parser(name)
-        if name == "update":
-            p.add_argument("id")
-        p.add_argument("--name", required=name == "add")
-        p.add_argument("--url", required=name == "add")
-        p.add_argument("--description")
-        p.add_argument("--thumbnail-url")
-        p.add_argument("--sharing", choices=SHARING)
-        p.add_argument("--group", action="append", dest="groups", metavar="G")
-        p.add_argument("--pinned", action=argparse.BooleanOptionalAction, default=None)
-        p.add_argument("--json", action="store_true")
-    p = reg.add_parser("remove")
-    p.add_argument("id")
-    p.add_argument("--yes", action="store_true")
+        if name == "add":
+            p = _command(reg, name, "register an application",
+                         "appdeck registered add --name Runbook --url https://runbooks.example.com",
+                         "appdeck registered add --name Wiki --url https://wiki.example.com --group platform --pinned")
+        else:
+            p = _command(reg, name, "change some fields of a registered application",
+                         "appdeck registered update reg_1a2b3c4d5e6f --no-pinned",
+                         "appdeck registered update reg_1a2b3c4d5e6f --sharing organization")
+            p.add_argument("id", metavar="ID", help="the registered application's id (see `registered list`)")
+        p.add_argument("--name", required=name == "add", help="its name")
+        p.add_argument("--url", required=name == "add", help="its URL (http or https)")
+        p.add_argument("--description", help="a description (\"\" clears it)")
+        p.add_argument("--thumbnail-url", metavar="URL", help="an image URL shown with it (\"\" clears it)")
+        p.add_argument("--sharing", choices=SHARING, help="who sees it: " + ", ".join(SHARING))
+        p.add_argument("--group", action="append", dest="groups", metavar="GROUP",
+                       help="a group that sees it, by name or id (repeatable; implies --sharing groups)")
+        p.add_argument("--pinned", action=argparse.BooleanOptionalAction, default=None,
+                       help="pinned to the top of the Applications view, or not")
+        p.add_argument("--json", action="store_true", help="print it as JSON")
+    p = _command(reg, "remove", "remove a registered application", "appdeck registered remove reg_1a2b3c4d5e6f",
+                 "appdeck registered remove reg_1a2b3c4d5e6f --yes")
+    p.add_argument("id", metavar="ID", help="the registered application's id")
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
 
-    org = sub.add_parser("org", help="the organization").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    org.add_parser("rename").add_argument("name")
+    org = _subcommands(_command(sub, "org", "the organization (admins)", "appdeck org rename \"Acme Inc\"", "appdeck info"))
+    _command(org, "rename", "rename the organization", "appdeck org rename \"Acme Inc\"", "appdeck org rename Acme").add_argument(
+        "name", metavar="NAME", help="its new name")
 
-    p = sub.add_parser("audit", help="the audit trail you may see, newest first")
-    p.add_argument("--app")
-    p.add_argument("--json", action="store_true")
-    sub.add_parser("info", help="version, store, acting user and role")
-    sub.add_parser("demo", help="create a demo store to look around")
-    st = sub.add_parser("store", help="check the store file, restore its backup").add_subparsers(dest="cmd", required=True, metavar="CMD")
-    p = st.add_parser("verify", help="check the file and its invariants (exit 0 fine, 7 not)")
-    p.add_argument("--json", action="store_true")
-    p = st.add_parser("restore-backup", help="put <store>.bak in place (admins; lists what it undoes first, audited; "
-                      "the current file becomes the backup)")
-    p.add_argument("--yes", action="store_true")
+    p = _command(sub, "audit", "the audit trail you may see, newest first",
+                 "appdeck audit", "appdeck audit --app Portal", "appdeck audit --json")
+    p.add_argument("--app", metavar="APP", help="only the entries about this app (its id, client ID or name)")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    _command(sub, "info", "version, store, acting user and role", "appdeck info", "appdeck --store ./team.json info")
+    _command(sub, "demo", "create a demo store to look around", "appdeck demo --store /tmp/demo.json",
+             "appdeck --store /tmp/demo.json")
+    st = _subcommands(_command(sub, "store", "check the store file, restore its backup", "appdeck store verify",
+                               "appdeck store restore-backup"))
+    p = _command(st, "verify", "check the file and its invariants (exit 0 fine, 7 not)", "appdeck store verify",
+                 "appdeck store verify --json")
+    p.add_argument("--json", action="store_true", help=JSON_HELP)
+    p = _command(st, "restore-backup", "put <store>.bak in place (admins; lists what it undoes first, audited; "
+                 "the current file becomes the backup)", "appdeck store restore-backup", "appdeck store restore-backup --yes --json")
+    p.add_argument("--yes", action="store_true", help=YES_HELP)
     p.add_argument("--json", action="store_true", help="one JSON document on stdout: what it undoes, and whether it did")
-    sub.add_parser("ssh-serve", help="the forced command of one SSH key (needs --user; see the README, Teams over SSH)")
-    ex = sub.add_parser("export", help="the apps for another system (admins owning the store file; holds every secret)")
-    p = ex.add_subparsers(dest="cmd", required=True, metavar="CMD").add_parser(
-        "oidc", help="enabled apps as OpenID client metadata (JSON; audited; see the README, Export to an OpenID provider)")
+    _command(sub, "ssh-serve", "the forced command of one SSH key (needs --user; see the README, Teams over SSH)",
+             "appdeck ssh-serve --user dev-ana --store /srv/appdeck/store.json",
+             "command=\"appdeck ssh-serve --user dev-ana\" ssh-ed25519 AAAA... (in authorized_keys)")
+    ex = _subcommands(_command(sub, "export", "the apps for another system (admins owning the store file; holds every secret)",
+                               "appdeck export oidc --out clients.json", "appdeck export oidc --out clients.json --watch"))
+    p = _command(ex, "oidc", "enabled apps as OpenID client metadata (JSON; audited; see the README, Export to an OpenID provider)",
+                 "appdeck export oidc > clients.json", "appdeck export oidc --out /srv/oidc/clients.json --watch")
     p.add_argument("--out", metavar="FILE", help="write FILE atomically, mode 0600, instead of stdout")
     p.add_argument("--watch", action="store_true", help="with --out: keep FILE up to date with the store until SIGTERM")
+    p = _command(sub, "completion", "print a shell completion script (bash, zsh or fish)",
+                 "appdeck completion bash > ~/.local/share/bash-completion/completions/appdeck",
+                 "appdeck completion zsh > ~/.zfunc/_appdeck", "appdeck completion fish > ~/.config/fish/completions/appdeck.fish")
+    p.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell: " + ", ".join(COMPLETION_SHELLS))
     return parser
+
+
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for `shell`, generated from the parser by shtab (every command and option)."""
+    import shtab
+
+    return str(shtab.complete(build_parser(), shell=shell))
 
 
 # -- commands ------------------------------------------------------------------------------------------
@@ -376,6 +588,36 @@ def report_saved(ctl: Controller, saved: Any, as_json: bool, line: str) -> int:
     return 0
 
 
+SHORT_CLIENT_ID = 8
+"""Characters of the client ID the fitted table shows (then "…"); `--wide`, piped output and --json show it whole."""
+
+
+def short_time(stamp: str | None) -> str:
+    """'2026-12-01T17:53:08+00:00' -> '2026-12-01 17:53' (UTC), as the TUI and every message show times."""
+    from store.controller import shown_time
+
+    return shown_time(stamp) if stamp else ""
+
+
+def print_apps(rows: Sequence[dict[str, Any]], *, wide: bool) -> None:
+    """The Developers list. Piped: every column complete, as TSV. On a terminal it fits the width (the TUI's short
+    words for type and sharing, a short client ID and time, names cut with "…"; the app id, then the client ID, then
+    the time left out when even that is too wide); `wide`: every column in full."""
+    state = any(not r["enabled"] for r in rows)
+    columns = [Column("name", shrink_to=10, comfortable=16), Column("type"), Column("sharing"),
+               Column("owner", shrink_to=6, comfortable=10, drop=1), Column("client id", drop=3), Column("updated", drop=2),
+               Column("id", drop=4), Column("state")]
+    full = [[r["name"], r["type"], r["sharing"], r["owner"], r["client_id"], r["updated_at"], r["id"],
+             "" if r["enabled"] else "disabled"] for r in rows]
+    short = [[r["name"], APP_TYPE_SHORT.get(r["type"], r["type"]), SHARING_SHORT.get(r["sharing"], r["sharing"]), r["owner"],
+              cut(str(r["client_id"]), SHORT_CLIENT_ID + 1), short_time(r["updated_at"]), r["id"],
+              "" if r["enabled"] else "disabled"] for r in rows]
+    if not state and not wide and not plain_output():
+        columns, short = columns[:-1], [row[:-1] for row in short]
+        full = [row[:-1] for row in full]
+    print_table(columns, full, terminal_rows=short, wide=wide)
+
+
 def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
     """`appdeck apps ...`"""
     if args.cmd == "list":
@@ -384,17 +626,17 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
             if args.json:
                 print_json([e.__dict__ for e in entries])
             else:
-                print_table(["name", "kind", "pinned", "url", "description"],
-                            [[e.name, e.kind, "yes" if e.pinned else "", e.url, e.description] for e in entries])
+                print_table([Column("name", shrink_to=10, comfortable=24), Column("kind"), Column("pinned"),
+                             Column("url", shrink_to=16, comfortable=40, drop=1),
+                             Column("description", shrink_to=12, comfortable=30, drop=2)],
+                            [[e.name, e.kind, "yes" if e.pinned else "", e.url, e.description] for e in entries], wide=args.wide)
             return 0
         names = {g["id"]: g["name"] for g in ctl.list_groups()}
         rows = [app_row(ctl, a, names) for a in ctl.list_apps("developers")]
         if args.json:
             print_json(rows)
         else:
-            print_table(["name", "type", "sharing", "owner", "client id", "updated", "id", "state"],
-                        [[r["name"], r["type"], r["sharing"], r["owner"], r["client_id"], r["updated_at"], r["id"],
-                          "" if r["enabled"] else "disabled"] for r in rows])
+            print_apps(rows, wide=args.wide)
         return 0
     if args.cmd == "show":
         show_app(ctl, ctl.get_app(args.app), as_json=args.json, reveal=args.reveal_secret)
@@ -496,7 +738,7 @@ def cmd_apps(ctl: Controller, args: argparse.Namespace) -> int:
                         "closest": result.closest, "differences": list(result.differences), "disabled": result.disabled,
                         "explanation": result.explain()})
         else:
-            print(safe(result.explain()))
+            print(f"{result.verdict}  {safe(result.explain())}")
         return 0 if result.allowed else 1
     raise UsageError(f"unknown command apps {args.cmd}")
 
@@ -597,11 +839,11 @@ def cmd_audit(ctl: Controller, args: argparse.Namespace) -> int:
     if args.json:
         print_json([e.model_dump() for e in entries])
     else:
-        from store.policy import describe_changes
+        from store.policy import audit_changes
 
         print_table(["at", "actor", "action", "object", "name", "changes", "detail"],
                     [[e.at, e.actor, e.action, f"{e.object_type} {e.object_id}", e.object_name,
-                      describe_changes(e.changes) if e.changes else ",".join(e.fields), e.detail] for e in entries])
+                      audit_changes(e.changes, e.fields), e.detail] for e in entries])
     return 0
 
 
@@ -765,6 +1007,20 @@ CLI_HINTS = {
 GLOBAL_VALUE_OPTIONS = ("--store", "--user")
 
 
+def conflict_hints(exc: ConflictError, args: argparse.Namespace) -> list[str]:
+    """The CLI's way out of an app's version conflict: see the app as it is, then run again (against its version,
+    for a command that takes --if-version)."""
+    if exc.app_id is None:
+        return []
+    never = exc.expected_version is not None and exc.current_version is not None and exc.expected_version > exc.current_version
+    hints = [f"see {'it' if never else 'their version'} with: appdeck apps show {exc.app_id}"]
+    if getattr(args, "if_version", None) is not None and exc.current_version is not None:
+        hints.append(f"to save over {'it' if never else 'theirs'}, run the command again with --if-version {exc.current_version}")
+    else:
+        hints.append("then run the command again")
+    return hints
+
+
 def hoist_global_options(argv: Sequence[str]) -> list[str]:
     """Let `--store`/`--user` stand anywhere (`appdeck demo --store PATH`), as argparse wants them first."""
     front: list[str] = []
@@ -870,6 +1126,12 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             return serve(args.user, args.store)
         if args.group is None:
+            not_terminal = [name for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout)) if not is_terminal(stream)]
+            if not_terminal:
+                print(f"appdeck: the TUI needs a terminal ({' and '.join(not_terminal)} "
+                      f"{'is' if len(not_terminal) == 1 else 'are'} not one); for a list of your apps run "
+                      "`appdeck apps list`, for every command `appdeck --help`", file=sys.stderr)
+                return EXIT_USAGE
             from store.resolve import resolve_store, resolve_user  # light: no orjson or pydantic before the first paint
 
             path, _ = resolve_store(args.store)
@@ -880,6 +1142,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         from store.controller import Controller
         from store.resolve import resolve_store, resolve_user
 
+        if args.group == "completion":
+            sys.stdout.write(completion_script(args.shell))
+            return 0
         if args.group == "info":
             return cmd_info(args)
         if args.group == "store":
@@ -900,6 +1165,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         for message in dict.fromkeys(err.message for err in exc.errors):
             print(f"appdeck: {safe(message)}", file=sys.stderr)
         for hint in dict.fromkeys(CLI_HINTS[err.rule] for err in exc.errors if err.rule in CLI_HINTS):
+            print(f"appdeck: {hint}", file=sys.stderr)
+        return exc.exit_code
+    except ConflictError as exc:
+        print(f"appdeck: {safe(exc.message)}", file=sys.stderr)
+        for hint in conflict_hints(exc, args):
             print(f"appdeck: {hint}", file=sys.stderr)
         return exc.exit_code
     except AppdeckError as exc:

@@ -286,7 +286,7 @@ async def test_tui_reveal_copy_rotate_edit_never_leak_nor_mask_the_secret(team: 
         assert "owner only" in details_text(app)
         notes = all_notifications(app)
         assert "Copied the client secret" in notes and "Rotated the client secret" in notes
-        assert "Only the owner" in notes  # the refusals were shown
+        assert "(the owner) can" in notes  # the refusals were shown
         secrets.assert_absent(notes, "a notification")
     secrets.update()
     for app_id, secret in stored_secrets(path).items():

@@ -333,7 +333,9 @@ def test_conflict_on_stale_version_names_who_and_when(org: Org) -> None:
     with pytest.raises(ConflictError) as info:
         eve.update_app(app.id, {"description": "mine"}, expected_version=app.version)
     msg = str(info.value)
-    assert "eve" in msg and saved.app.updated_at in msg and str(saved.app.version) in msg
+    from store.controller import shown_time  # times as appdeck shows them (2026-12-01 17:53, UTC), not raw ISO
+
+    assert "eve" in msg and shown_time(saved.app.updated_at) in msg and str(saved.app.version) in msg
     assert eve.store.path.read_bytes() == before
     for call in (
         lambda: eve.share_app(app.id, "private", expected_version=app.version),

@@ -540,10 +540,10 @@ def test_broken_entries_are_skipped() -> None:
 
 def test_explain_sentences() -> None:
     allowed = check_url(["https://a.com/cb"], "callback", "https://a.com/cb")
-    assert allowed.explain() == 'Allowed: "https://a.com/cb" matches the allowed callback URL "https://a.com/cb".'
+    assert allowed.explain() == '"https://a.com/cb" matches the allowed callback URL "https://a.com/cb".'
     refused = check_url(["https://a.com/cb"], "callback", "https://a.com/cb/")
     assert refused.explain() == (
-        'Refused: "https://a.com/cb/" matches no allowed callback URL. '
+        '"https://a.com/cb/" matches no allowed callback URL. '
         'The closest entry is "https://a.com/cb", which differs in the trailing slash.'
     )
 
@@ -755,7 +755,7 @@ def test_checker_explains_with_the_canonical_form() -> None:
     """Spec section 4: a message shows the canonical form when it differs from what was typed (and only then)."""
     allowed = check_url(["https://app.example.com/cb"], "callback", "https://ａｐｐ.example.com/cb")
     assert allowed.explain() == (
-        'Allowed: "https://ａｐｐ.example.com/cb" (read as "https://app.example.com/cb") matches the allowed '
+        '"https://ａｐｐ.example.com/cb" (read as "https://app.example.com/cb") matches the allowed '
         'callback URL "https://app.example.com/cb".'
     )
     refused = check_url(["https://app.example.com/cb"], "callback", "https://ａｐｐ.example.com/x/../cb/")
