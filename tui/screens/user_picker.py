@@ -8,20 +8,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store import policy
 from store.errors import AppdeckError
 from store.records import UserView
 from store.text import safe
 from store.vocabulary import ROLE_LABELS
-from tui.screens.common import DeckMixin, notify_error
+from tui.screens.common import notify_error
+from tui.screens.dialog import Dialog
 
 
-class UserPickerScreen(DeckMixin, ModalScreen[str | None]):
-    """The members who may own apps (but `exclude`), by login; enter picks one, escape cancels (None)."""
+class UserPickerScreen(Dialog[str | None]):
+    """The members who may own apps (but `exclude`), by login, as the controller lists them; enter picks one, escape
+    cancels (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", tooltip="Close without choosing", id="picker.cancel"),
@@ -29,16 +29,16 @@ class UserPickerScreen(DeckMixin, ModalScreen[str | None]):
         Binding("k", "move('up')", "Up", show=False, tooltip="Previous person", id="picker.up"),
     ]
 
+    AUTO_FOCUS = "#users"  # focused once composed (never a query on a screen the app closed before composing it)
+
     def __init__(self, title: str, *, exclude: str | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.candidates: list[UserView] = []
-        try:
-            users = self.deck.controller.list_users()
+        try:  # the controller says who may own apps (the policy's rule), never this screen
+            self.candidates = self.deck.controller.inheritor_candidates(exclude)
         except AppdeckError as exc:
             notify_error(self.deck, exc)
-            users = []
-        self.candidates = [u for u in users if u["login"] != exclude and policy.may_inherit(u["role"])]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -51,9 +51,6 @@ class UserPickerScreen(DeckMixin, ModalScreen[str | None]):
         name = safe(user["display_name"])
         return Content.assemble((safe(user["login"]), "bold"), f"  {name}" if name else "",
                                 (f"  {ROLE_LABELS.get(user['role'], safe(user['role']))}", "dim"))
-
-    def on_mount(self) -> None:
-        self.query_one("#users", OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
