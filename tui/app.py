@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
+from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
 from store.errors import AppdeckError, PermissionDeniedError
 from store.text import safe
-from tui.config import keymap_of, load_config, save_theme
+from tui.config import config_warnings, keymap_of, load_config, save_theme
 from tui.widgets import store_notice
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_line import Severity, StatusLine
@@ -120,8 +123,12 @@ class AppdeckApp(App[None]):
     TITLE = "appdeck"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Quit appdeck", id="quit"),
-        Binding("question_mark", "toggle_help", "Help", tooltip="Every key of this screen", id="help"),
+        Binding("question_mark,f1", "toggle_help", "Help", tooltip="Every key of this screen", id="help"),
         Binding("colon", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette"),
+        # Textual adds its own ctrl+p only when no binding runs `command_palette` (the colon one does): so it is here,
+        # a priority binding like Textual's, so it opens the palette from every screen and every input.
+        Binding("ctrl+p", "command_palette", "Commands", show=False, tooltip="Search every action", id="palette.ctrl",
+                priority=True),
         Binding("escape", "cancel_wait", "Stop waiting", show=False, tooltip="Stop waiting for a busy store (nothing is saved)",
                 id="cancel_wait", priority=True),
         Binding("ctrl+o", "copy_input", "Copy input", show=False, tooltip="Copy this form's input as text (no secrets)",
@@ -175,6 +182,10 @@ class AppdeckApp(App[None]):
         problem = self.config.get("_problem")
         if problem:
             self.notify(safe(problem), severity="warning", markup=False)
+        warnings = config_warnings(self.config, themes=self.available_themes, default_theme=self.theme,
+                                   binding_ids=binding_ids)
+        if warnings:  # said once, in one toast
+            self.notify("\n".join(safe(w) for w in warnings), title="Config", severity="warning", timeout=12, markup=False)
         self._theme_ready = True
         if self._controller is not None:
             self._start()
@@ -259,8 +270,17 @@ class AppdeckApp(App[None]):
             return
         with self._poll_lock:
             problem, changed = self._reads.poll()
+        prepared: dict[int, object] = {}
+        if changed:  # the new rows of every list in the stack, made here rather than between two keys
+            for screen in list(self.screen_stack):
+                prepare = getattr(screen, "prepare_rows", None)
+                if prepare is not None:
+                    try:
+                        prepared[id(screen)] = prepare()
+                    except Exception:  # made again on the UI thread, which reports any error
+                        pass
         if problem is not None or changed or self.store_problem is not None:
-            self.call_from_thread(self._polled, problem, changed)
+            self.call_from_thread(self._polled, problem, changed, prepared)
 
     def _set_problem(self, problem: StoreProblem | None) -> None:
         before, self.store_problem = self.store_problem, problem
@@ -287,7 +307,7 @@ class AppdeckApp(App[None]):
                 screen.mount(notice)
                 notice.show(self.store_problem)
 
-    def _refresh_screens(self) -> None:
+    def _refresh_screens(self, prepared: dict[int, object] | None = None, *, own: bool = False) -> None:
         role = self.controller.role
         from tui.screens.applications import ApplicationsScreen
         from tui.screens.developers import DevelopersScreen
@@ -302,8 +322,12 @@ class AppdeckApp(App[None]):
                 return
         for screen in self.screen_stack:
             reload = getattr(screen, "reload", None)
-            if reload is not None:
-                reload(external=isinstance(screen, (DevelopersScreen, ApplicationsScreen)))
+            if reload is None:
+                continue
+            if hasattr(screen, "prepare_rows"):
+                reload(external=not own, prepared=(prepared or {}).get(id(screen)))
+            else:
+                reload(external=not own and isinstance(screen, (DevelopersScreen, ApplicationsScreen)))
 
     def _fatal_error(self) -> None:
         """Textual's crash screen, without the local variables it shows by default: a frame's locals may hold a
@@ -332,19 +356,44 @@ class AppdeckApp(App[None]):
             self.switch_screen(DevelopersScreen())
 
     def action_toggle_help(self) -> None:
-        """?: show or hide the panel listing every key of the current screen."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        """?: the help screen, every key of the current screen (grouped, scrollable); ? again closes it."""
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
         else:
-            self.action_show_help_panel()
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- quitting: once `exit` is asked, nothing else runs (`qu` typed at once must not open the URL checker while
+    # the app closes: its widgets would never be composed).
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._exit and isinstance(event, events.InputEvent):
+            return  # keys and clicks after q: the app is closing
+        await super().on_event(event)
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        if self._exit:
+            return True  # handled: no action runs (or pushes a screen) once quitting
+        return await super().run_action(action, default_namespace, namespaces)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The palette offers every action the current screen allows now; never Textual's Screenshot."""
-        yield from (c for c in super().get_system_commands(screen) if c.title != "Screenshot")
-        seen: set[str] = set()
+        """The palette offers every action of ours the current screen allows now; never Textual's Screenshot, nor its
+        key panel (Keys opens our help screen), nor Textual's own bindings (Copy selected text)."""
+        from tui.screens.help import is_ours
+
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":  # our help screen, not Textual's key panel
+                yield SystemCommand("Keys", "Every key of this screen, grouped (?)", self.action_toggle_help)
+            elif command.title != "Screenshot":
+                yield command
+        seen: set[str] = {"toggle_help", "app.toggle_help"}  # offered as Keys
         for active in screen.active_bindings.values():
             b = active.binding
-            if not active.enabled or not b.description or b.action in seen or b.action in ("quit", "command_palette"):
+            if not active.enabled or not b.description or b.action in seen or b.action in ("quit", "command_palette", "app.command_palette"):
+                continue
+            if not is_ours(b, active.node):
                 continue
             seen.add(b.action)
             yield SystemCommand(b.description, b.tooltip or b.description, self._runner(active.node, b.action))
@@ -404,10 +453,10 @@ class AppdeckApp(App[None]):
         self.call_from_thread(self._polled, problem, changed)
         return problem
 
-    def _polled(self, problem: StoreProblem | None, changed: bool) -> None:
+    def _polled(self, problem: StoreProblem | None, changed: bool, prepared: dict[int, object] | None = None) -> None:
         self._set_problem(problem)
         if changed:
-            self._refresh_screens()
+            self._refresh_screens(prepared)
 
     def say(self, text: str, *, severity: Severity = "information", timeout: float = 6.0) -> None:
         """A routine message on the current screen's status line (it covers nothing); a toast where there is none."""
@@ -417,10 +466,14 @@ class AppdeckApp(App[None]):
         elif text:
             self.notify(safe(text), severity=severity, timeout=timeout, markup=False)
 
+    def reads_data(self) -> object:
+        """The data the controller serves now (the poll's accepted snapshot): rows made from it are current."""
+        return self._reads.data if self._reads is not None else None
+
     def after_change(self) -> None:
         """This process changed the store from a screen that is not a list (Settings): every screen in the stack
         reads it again now, so the list under it shows the change (a deleted group, a transfer) at once."""
-        self._refresh_screens()
+        self._refresh_screens(own=True)
 
     def action_cancel_wait(self) -> None:
         """escape while the current screen's change waits for a busy store: stop waiting; else escape goes on."""
@@ -429,6 +482,28 @@ class AppdeckApp(App[None]):
         cancel = getattr(self.screen, "cancel_change_wait", None)
         if cancel is None or not cancel():
             raise SkipAction()
+
+
+def binding_ids() -> set[str]:
+    """Every binding id of appdeck's own (what a `[keymap]` entry may name): the app's and every screen's and
+    widget's in tui/ (their modules are imported here, only when a keymap is configured)."""
+    import importlib
+    import pkgutil
+
+    import tui.screens
+    import tui.widgets
+
+    for package in (tui.screens, tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    ids: set[str] = set()
+    todo: list[type] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("tui.") and "BINDINGS" in vars(cls):
+            ids.update(b.id for b in Binding.make_bindings(vars(cls)["BINDINGS"]) if b.id)
+    return ids
 
 
 def form_text(screen: Screen[Any]) -> str:
@@ -451,5 +526,11 @@ def form_text(screen: Screen[Any]) -> str:
 def run_tui(path: Path, user: str, *, readonly: bool = False) -> int:
     """Run the TUI; the store is opened after the first screen is drawn. Errors end it with one line on stderr."""
     app = AppdeckApp(store_path=path, user=user, readonly=readonly)
+    from tui.logos.settings import thumbnail_settings
+    from tui.logos.widget import prepare_terminal
+
+    # Logos: the terminal is asked once whether it draws Kitty graphics or Sixel (only possible before Textual
+    # reads the keys); mode "off" or "halfcell" asks nothing.
+    prepare_terminal(thumbnail_settings(app.config))
     app.run()
     return app.return_code or 0

@@ -21,11 +21,18 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 USERS_DIR = "users"
 """The directory beside the shared config file that holds one file per appdeck user."""
+
+
+SHARED_ONLY = ("thumbnails",)
+"""Tables read from the shared file only, never from a user's own: `[thumbnails]` (`mode`, `allow_private_hosts`)
+says what the process fetches, and under `ssh-serve` every developer is the one service account, so one user's
+file must not widen what the server asks its network for."""
 
 
 def config_path() -> Path:
@@ -82,15 +89,15 @@ def _load_one(path: Path, *, follow: bool = True) -> dict[str, Any]:
 
 
 def load_config(path: Path | None = None, user: str | None = None) -> dict[str, Any]:
-    """The shared config, overlaid with `user`'s own file (theme, keymap entries); a missing or broken file gives
-    the defaults (and a problem to show)."""
+    """The shared config, overlaid with `user`'s own file (theme, keymap entries; never the `SHARED_ONLY` tables,
+    e.g. `[thumbnails]`); a missing or broken file gives the defaults (and a problem to show)."""
     path = path or config_path()
     config = _load_one(path)
     own_path = user_config_path(user, path) if user else None
     if own_path is None:
         return config
     own = _load_one(own_path, follow=False)
-    merged = {**config, **{k: v for k, v in own.items() if k != "keymap"}}
+    merged = {**config, **{k: v for k, v in own.items() if k != "keymap" and k not in SHARED_ONLY}}
     shared_keys, own_keys = config.get("keymap"), own.get("keymap")
     if isinstance(own_keys, dict):
         merged["keymap"] = {**(shared_keys if isinstance(shared_keys, dict) else {}), **own_keys}
@@ -104,6 +111,32 @@ def keymap_of(config: dict[str, Any]) -> dict[str, str]:
     """The `[keymap]` table: binding id -> comma-separated keys."""
     table = config.get("keymap", {})
     return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def config_warnings(config: dict[str, Any], *, themes: Iterable[str], default_theme: str,
+                    binding_ids: Callable[[], Iterable[str]]) -> list[str]:
+    """What in the config is not used, said once at start: an unknown theme (and the theme used instead), keymap
+    entries naming no binding id (left out; the keys stay as they are). `binding_ids` is asked only when there
+    is a keymap."""
+    import difflib
+
+    warnings: list[str] = []
+    theme = config.get("theme")
+    known_themes = sorted(themes)
+    if theme is not None and (not isinstance(theme, str) or theme not in known_themes):
+        near = difflib.get_close_matches(str(theme), known_themes, n=1) if isinstance(theme, str) else []
+        hint = f' (did you mean "{near[0]}"?)' if near else ""
+        warnings.append(f'Unknown theme "{theme}" in the config{hint}; using "{default_theme}".')
+    table = config.get("keymap")
+    if table is not None and not isinstance(table, dict):
+        warnings.append("The config's keymap is not a table ([keymap]); it is ignored.")
+    elif table:
+        ids = sorted(set(binding_ids()))
+        for name in (str(k) for k in table if str(k) not in ids):
+            near = difflib.get_close_matches(name, ids, n=1)
+            hint = f' (did you mean "{near[0]}"?)' if near else ""
+            warnings.append(f'Unknown key binding id "{name}" in the config\'s [keymap]{hint}; ignored.')
+    return warnings
 
 
 def save_theme(theme: str, user: str | None, path: Path | None = None) -> str | None:

@@ -52,6 +52,7 @@ class ChangeJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     waiting: bool = False
     slow: Timer | None = None
+    said: bool = False  # "Saving…" or "waiting" is on the status line: cleared when the change ends
 
 
 class ChangeDone(Message):
@@ -108,6 +109,7 @@ class ChangeRunner:
 
     def _slow(self, job: ChangeJob) -> None:
         if self._change is job and not job.waiting:
+            job.said = True
             self.app.say(f"{job.what}…", timeout=30)  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="change")
@@ -143,7 +145,7 @@ class ChangeRunner:
         self._change = None
         if job.slow is not None:
             job.slow.stop()
-        if job.waiting:
+        if job.waiting or job.said:
             self.app.say("")  # type: ignore[attr-defined]
         return True
 

@@ -8,19 +8,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from store.text import safe
+from tui.screens.dialog import Dialog
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """Ask one question; y or the confirm button says yes, n or escape says no."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
+    AUTO_FOCUS = "#no"  # focused once composed (never a query on a screen the app closed before composing it)
 
     def __init__(self, title: str, message: str, *, confirm_label: str = "Yes") -> None:
         super().__init__()
@@ -36,9 +37,6 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button("Cancel (n)", id="no")
                 yield Button(f"{self.confirm_label} (y)", id="yes", variant="warning")
 
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
 
@@ -46,10 +44,11 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class DeleteScreen(ModalScreen[bool]):
+class DeleteScreen(Dialog[bool]):
     """Delete (move to the trash) only after the user types the app's exact name; says until when it can be restored."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="delete.cancel")]
+    AUTO_FOCUS = "#typed"
 
     def __init__(self, name: str, until: str) -> None:
         super().__init__()
@@ -72,18 +71,17 @@ class DeleteScreen(ModalScreen[bool]):
                 yield Button("Cancel (esc)", id="cancel")
                 yield Button("Delete", id="delete", variant="error", disabled=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#typed", Input).focus()
-
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#delete", Button).disabled = event.value != self.app_name
+        for button in self.query("#delete").results(Button):
+            button.disabled = event.value != self.app_name
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value == self.app_name:
             self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "delete" and self.query_one("#typed", Input).value == self.app_name)
+        typed = [w.value for w in self.query("#typed").results(Input)]
+        self.dismiss(event.button.id == "delete" and typed == [self.app_name])
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -8,20 +8,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from store.errors import AppdeckError
 from store.records import AppRecord
 from store.text import safe
 from store.vocabulary import CHECK_KINDS, CHECK_LABELS, CheckKind
-from tui.screens.common import DeckMixin
+from tui.screens.dialog import Dialog
 
 
-class UrlCheckScreen(DeckMixin, ModalScreen[None]):
+class UrlCheckScreen(Dialog[None]):
     """Paste a URL, pick the list, read the verdict as you type."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="check.close")]
+    AUTO_FOCUS = "#url"  # focused once composed (never a query on a screen the app closed before composing it)
 
     def __init__(self, app: AppRecord) -> None:
         super().__init__()
@@ -36,16 +36,17 @@ class UrlCheckScreen(DeckMixin, ModalScreen[None]):
             yield Input(placeholder="https://app.example.com/callback", id="url")
             yield Static("", id="verdict")
 
-    def on_mount(self) -> None:
-        self.query_one("#url", Input).focus()
-
     def kind(self) -> CheckKind:
-        index = self.query_one(RadioSet).pressed_index
+        sets = self.query(RadioSet).results(RadioSet)
+        index = max((s.pressed_index for s in sets), default=0)
         return CHECK_KINDS[max(index, 0)]
 
     def _check(self) -> None:
-        url = self.query_one("#url", Input).value.strip()
-        verdict = self.query_one("#verdict", Static)
+        urls = list(self.query("#url").results(Input))
+        verdicts = list(self.query("#verdict").results(Static))
+        if not urls or not verdicts:
+            return  # not composed (the app is closing)
+        url, verdict = urls[0].value.strip(), verdicts[0]
         if not url:
             verdict.update("")
             return
@@ -54,8 +55,7 @@ class UrlCheckScreen(DeckMixin, ModalScreen[None]):
         except AppdeckError as exc:
             verdict.update(Content(safe(exc.message)))
             return
-        head = ("ALLOWED", "bold green") if result.allowed else ("REFUSED", "bold red")
-        verdict.update(Content.assemble(head, "  ", safe(result.explain())))
+        verdict.update(verdict_line(result.allowed, result.verdict, result.explain()))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._check()
@@ -65,3 +65,12 @@ class UrlCheckScreen(DeckMixin, ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def verdict_line(allowed: bool, word: str, reason: str) -> Content:
+    """`ALLOWED  <reason>` / `REFUSED  <reason>`: the verdict word once, even if the reason starts with it."""
+    reason = safe(reason)
+    if reason[: len(word)].lower() == word.lower():
+        reason = reason[len(word):].lstrip(" :.-").strip()
+        reason = reason[:1].upper() + reason[1:]
+    return Content.assemble((word, "bold green" if allowed else "bold red"), "  ", reason)

@@ -49,8 +49,12 @@ class StatusLine(Static):
             self._clear = None
         self.text = safe(text)
         self.update(Content(self.text))
-        for s in self.SEVERITIES:
-            self.set_class(s == severity and s != "information", f"-{s}")
-        self.set_class(not text, "-empty")
+        # A class change restyles the widget (milliseconds): only when the severity or, in a dialog, the shown
+        # state really changes; a list screen's line is always shown.
+        for s in self.SEVERITIES[1:]:
+            if self.has_class(f"-{s}") != (s == severity and bool(text)):
+                self.set_class(s == severity and bool(text), f"-{s}")
+        if self.has_class("-auto-hide") and self.has_class("-empty") != (not text):
+            self.set_class(not text, "-empty")
         if text and timeout > 0:
             self._clear = self.set_timer(timeout, lambda: self.say(""))
