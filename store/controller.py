@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import string
+from bisect import insort
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -157,6 +158,51 @@ def _resolve_user(users: Iterable[tuple[str, Rec]], login: str) -> tuple[str, Re
     raise NotFoundError(f'No user "{login}" in the organization.')
 
 
+def shown_time(stamp: str | None) -> str:
+    """A stored ISO 8601 time as appdeck shows it everywhere: `2026-12-01 17:53`, in UTC."""
+    import datetime
+
+    try:
+        when = datetime.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp or "")[:16].replace("T", " ")
+    if when.tzinfo is not None:
+        when = when.astimezone(datetime.UTC)
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def _version_conflict(rec: Rec, expected: int) -> ConflictError:
+    """The refusal of a save made against `expected` when the app is at another version: a version it never had
+    (greater than its current one) is named as such; the message promises no way out (each front end adds its own),
+    and the error carries the app's name, versions, who saved it and when."""
+    name, current, by, at = str(rec.get("name")), rec.get("version"), rec.get("updated_by") or "someone", rec.get("updated_at")
+    if isinstance(current, int) and expected > current:
+        message = (f'"{name}" has no version {expected}: it is at version {current}, saved by {by} at {shown_time(at)}. '
+                   "Nothing was saved.")
+    else:
+        message = (f'"{name}" changed since you opened it: {by} saved version {current} at {shown_time(at)}. '
+                   "Your changes were not saved.")
+    return ConflictError(message, app_id=str(rec.get("id")), name=name, expected_version=expected,
+                         current_version=current if isinstance(current, int) else None,
+                         updated_by=str(rec.get("updated_by")) if rec.get("updated_by") else None,
+                         updated_at=str(at) if at else None)
+
+
+def _app_order(r: Rec) -> tuple[str, Any]:
+    """The Developers list's order: name without case, then id."""
+    return (str(r.get("name", "")).lower(), r.get("id", ""))
+
+
+@dataclass
+class _Listing:
+    """A listing of apps, with the table it was made from (kept alive, so ids stay unique) and its records' ids."""
+
+    key: tuple[Any, ...]
+    table: dict[str, Any]
+    ids: set[int]
+    apps: list[AppRecord]
+
+
 class Controller:
     """Applies every product rule for one acting user on one store; the TUI and the CLI call only this."""
 
@@ -168,6 +214,7 @@ class Controller:
         self.readonly = readonly
         self.created_store = False
         self._listed: tuple[tuple[Any, ...], list[AppRecord]] | None = None
+        self._listing: _Listing | None = None  # the last listing and the table it came from (the next one starts there)
         self._users_memo: tuple[dict[str, Any], dict[str, dict[str, Any]]] | None = None
         if not valid_login(self.user):
             # The same rule wherever the name came from (--user, APPDECK_USER, the uid), store or no store.
@@ -304,10 +351,16 @@ class Controller:
         """The app actions the acting user may take (for hiding or dimming keys); the intents check again."""
         return policy.app_actions(app, self.user, self.role, readonly=self.readonly)
 
+    def refusal_brief(self, app: AppRecord) -> str:
+        """Why the app's owner-only actions (reveal or copy its secret...) are not offered, in a few words for beside
+        the masked secret: a read-only session, a viewer, or who owns it."""
+        return policy.refusal_brief(app.owner, readonly=self.readonly, role=self.role)
+
     def check_app_action(self, app: AppRecord, action: AppAction) -> None:
         """Raise the refusal a front end shows before asking to confirm `action` on `app`; None when allowed."""
         if action not in self.capabilities(app):
-            raise PermissionDeniedError(policy.refusal(action, app.name, app.owner, readonly=self.readonly, role=self.role))
+            raise PermissionDeniedError(policy.refusal(action, app.name, app.owner, readonly=self.readonly, role=self.role,
+                                                       me=self.user))
 
     def check_admin(self) -> None:
         """Raise the refusal a front end shows before asking to confirm an admin action."""
@@ -326,13 +379,43 @@ class Controller:
         key = (self.store.generation, view, role, frozenset(mine))
         if self._listed is not None and self._listed[0] == key:
             return list(self._listed[1])  # same file, same user: the list a refresh asks for again
-        me = self.user
+        table = self._data().get("apps", {})
         with gc_paused():
-            recs = list(filter(policy.app_visibility(view, role, me, mine), self._data().get("apps", {}).values()))
-            recs.sort(key=lambda r: (str(r.get("name", "")).lower(), r.get("id", "")))
-            apps = [AppRecord(r, secret_visible=r.get("owner") == me) for r in recs]
+            apps = self._relisted(key[1:], table)
+            if apps is None:
+                apps = self._listed_anew(policy.app_visibility(view, role, self.user, mine), table)
         self._listed = (key, apps)
+        self._listing = _Listing(key[1:], table, {id(r) for r in table.values()}, apps)
         return list(apps)
+
+    def _listed_anew(self, visible: Callable[[Rec], bool], table: dict[str, dict[str, Any]]) -> list[AppRecord]:
+        me = self.user
+        recs = list(filter(visible, table.values()))
+        recs.sort(key=_app_order)
+        return [AppRecord(r, secret_visible=r.get("owner") == me) for r in recs]
+
+    def _relisted(self, key: tuple[Any, ...], table: dict[str, dict[str, Any]]) -> list[AppRecord] | None:
+        """The last listing changed by what changed in the file since, or None when there is nothing to start from
+        (another user, view or group set) or too much changed. After another user's save only a few parsed records
+        are new objects (the store keeps the very record of every unchanged line): the listing drops the views of
+        the records that went and inserts the new visible ones in order. No sort of 100,000 apps (one C call that
+        would hold the interpreter for a tenth of a second while the TUI waits for a key), no new view per app."""
+        last = self._listing
+        if last is None or last.key != key:
+            return None
+        ids = {id(r) for r in table.values()}
+        gone = last.ids - ids  # the last listing's table is kept alive: none of its ids is a freed record's
+        new = [r for r in table.values() if id(r) not in last.ids]
+        if len(gone) + len(new) > 1000:
+            return None
+        view, role, mine = key
+        visible = policy.app_visibility(view, role, self.user, set(mine))
+        apps = [a for a in last.apps if id(a._data) not in gone] if gone else list(last.apps)
+        me = self.user
+        for r in new:
+            if visible(r):
+                insort(apps, AppRecord(r, secret_visible=r.get("owner") == me), key=lambda a: _app_order(a._data))
+        return apps
 
     def list_applications(self) -> list[AppEntry]:
         """The Applications view: built and registered apps the user may see, pinned first."""
@@ -483,12 +566,9 @@ class Controller:
             if not policy.app_visibility("developers", role, self.user, mine)(rec):
                 raise NotFoundError(f'No application "{app_id}" that you can see.')
             raise PermissionDeniedError(policy.refusal(action, str(rec.get("name")), str(rec.get("owner")),
-                                                       readonly=self.readonly, role=role))
+                                                       readonly=self.readonly, role=role, me=self.user))
         if expected_version is not None and rec.get("version") != expected_version:
-            raise ConflictError(
-                f'"{rec.get("name")}" changed since you opened it: {rec.get("updated_by") or "someone"} saved version '
-                f'{rec.get("version")} at {rec.get("updated_at")}. Your changes were not saved; reload to see theirs.'
-            )
+            raise _version_conflict(rec, expected_version)
         return key, rec
 
     def update_app(self, app_id: str, changes: dict[str, Any], *, expected_version: int | None = None,
@@ -750,6 +830,11 @@ class Controller:
         owned = sum(1 for t in ("apps", "trash") for r in data.get(t, {}).values() if r.get("owner") == login)
         return owned if policy.needs_inheritor(new_role, owned) else 0
 
+    def inheritor_candidates(self, login: str | None = None) -> list[UserView]:
+        """The members who may inherit `login`'s apps (an admin or editor other than them), by login: the choices a
+        front end offers for a transfer, a demotion or a removal."""
+        return [u for u in self.list_users() if u["login"] != login and policy.may_inherit(u["role"])]
+
     def add_user(self, login: str, role: str = DEFAULT_ROLE, display_name: str = "") -> UserView:
         """Add a member (viewer unless a role is given); they get a new user id, so a login added again is a new
         person (the audit trail of a removed holder stays theirs)."""
@@ -856,11 +941,21 @@ class Controller:
         """A group by id or name, resolved without changing anything (the same rule the changes use)."""
         return self._group_view(_resolve_group(self._data().get("groups", {}).items(), ref)[1])
 
+    def group_removal(self, ref: str) -> policy.GroupRemoval:
+        """How many apps (live and trashed) and registered apps deleting the group `ref` makes private or narrows,
+        changing nothing (a front end names the counts before asking)."""
+        data = self._data()
+        gid = str(_resolve_group(data.get("groups", {}).items(), ref)[1]["id"])
+        apps = [*data.get("apps", {}).values(), *data.get("trash", {}).values()]
+        return policy.group_removal(apps, list(data.get("registered", {}).values()), gid)
+
     @staticmethod
     def _unique_group_name(tx: Transaction, name: str, except_id: str | None = None) -> None:
         for g in tx.records("groups"):
-            if str(g.get("name", "")).lower() == name.lower() and g.get("id") != except_id:
-                raise ValidationError(FieldError("name", f'A group named "{g.get("name")}" already exists.'))
+            stored = str(g.get("name", ""))
+            if stored.lower() == name.lower() and g.get("id") != except_id:
+                same = "" if stored == name else " (group names are compared ignoring case)"
+                raise ValidationError(FieldError("name", f'A group named "{stored}" already exists{same}.'))
 
     @staticmethod
     def _known_users(tx: Transaction, logins: Iterable[str]) -> None:

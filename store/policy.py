@@ -7,7 +7,7 @@ input: records come from the store, the acting user from the controller.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -80,6 +80,69 @@ def keeps_an_admin(users: list[Rec], login: str, new_role: str | None) -> bool:
 def settings_tabs(role: str) -> tuple[SettingsTab, ...]:
     """The Settings tabs a role has: admins all three, everyone else none (no Settings at all)."""
     return SETTINGS_TABS if may_administer(role) else ()
+
+
+class GroupRemoval(TypedDict):
+    """What deleting a group does to the records shared with it: built apps (in the trash too) and registered apps
+    that become private (it was their only group), and those that stay shared with their other groups."""
+
+    apps_private: int
+    apps_narrowed: int
+    registered_private: int
+    registered_narrowed: int
+
+
+def group_removal(apps: Sequence[Rec], registered: Sequence[Rec], group_id: str) -> GroupRemoval:
+    """Count what `remove_group` will change (the same rule: a groups-shared record left with no group goes private)."""
+    def split(recs: Sequence[Rec]) -> tuple[int, int]:
+        private = narrowed = 0
+        for r in recs:
+            groups = list(r.get("groups") or [])
+            if group_id not in groups:
+                continue
+            if r.get("sharing") == GROUPS_SHARING and not [g for g in groups if g != group_id]:
+                private += 1
+            else:
+                narrowed += 1
+        return private, narrowed
+
+    ap, an = split(apps)
+    rp, rn = split(registered)
+    return GroupRemoval(apps_private=ap, apps_narrowed=an, registered_private=rp, registered_narrowed=rn)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _apps_phrase(apps: int, registered: int) -> str:
+    parts = ([_count(apps, "app")] if apps else []) + ([_count(registered, "registered app")] if registered else [])
+    return " and ".join(parts)
+
+
+def describe_group_removal(name: str, removal: GroupRemoval) -> str:
+    """The question before deleting a group, naming it and counting what changes:
+    'Delete the group mobile? 3 apps are shared only with it; they become private.'"""
+    private = removal["apps_private"] + removal["registered_private"]
+    narrowed = removal["apps_narrowed"] + removal["registered_narrowed"]
+    text = f"Delete the group {name}?"
+    if not private and not narrowed:
+        return text + " No app is shared with it."
+    if private:
+        text += (f" {_apps_phrase(removal['apps_private'], removal['registered_private'])} "
+                 f"{'is' if private == 1 else 'are'} shared only with it; {'it becomes' if private == 1 else 'they become'} private.")
+    if narrowed:
+        text += (f" {_apps_phrase(removal['apps_narrowed'], removal['registered_narrowed'])} "
+                 f"{'is' if narrowed == 1 else 'are'} also shared with other groups and stay{'s' if narrowed == 1 else ''}"
+                 " shared with those.")
+    return text
+
+
+def describe_user_removal(login: str, owned: int) -> str:
+    """The question before removing a member: 'Remove dev-lee? 5 apps go to the inheritor you pick.'"""
+    if not owned:
+        return f"Remove {login}? They own no apps."
+    return f"Remove {login}? {_count(owned, 'app')} {'goes' if owned == 1 else 'go'} to the inheritor you pick."
 
 
 # -- views (section 5) -----------------------------------------------------------------------------------------
@@ -173,29 +236,42 @@ def app_actions(app: Rec | Any, me: str, role: str, *, readonly: bool) -> frozen
     return _OWNER - {"enable" if enabled else "disable"} | _CREATOR
 
 
+# What each action does, as the end of "you cannot ..." or "only its owner can ..."; {app} is the app's quoted name.
 ACTION_WORDS: dict[AppAction, str] = {
-    "edit": "edit",
-    "share": "share",
-    "delete": "delete",
-    "rotate_secret": "rotate the secret of",
-    "reveal_secret": "reveal the secret of",
-    "disable": "disable",
-    "enable": "enable",
-    "transfer": "transfer",
-    "env": "print the credentials of",
-    "duplicate": "duplicate",
+    "edit": "edit {app}",
+    "share": "share {app}",
+    "delete": "delete {app}",
+    "rotate_secret": "rotate the secret of {app}",
+    "reveal_secret": "reveal the secret of {app}",
+    "disable": "disable {app}",
+    "enable": "enable {app}",
+    "transfer": "transfer {app}",
+    "env": "print the credentials of {app}",
+    "duplicate": "duplicate {app}",
 }
 
 
 def refusal(action: AppAction, name: str, owner: str, *, readonly: bool, role: str, me: str = "") -> str:
-    """Why the acting user may not take `action` on an app they can see, in one sentence."""
+    """Why the acting user may not take `action` on an app they can see, in one sentence that names the app:
+    'Only root (the owner) can reveal the secret of "Customer Portal".'"""
+    what = ACTION_WORDS[action].format(app=f'"{name}"')
     if readonly:
-        return "appdeck is read-only in this session; nothing was changed."
+        return f"appdeck is read-only in this session, so you cannot {what}."
     if not may_create_apps(role):
-        return "Viewers own nothing and cannot change built applications."
+        return f"Viewers cannot own built applications, so you cannot {what}."
     if owner == me and action in ("disable", "enable"):
         return f'"{name}" is already {action}d.'
-    return f'Only the owner of "{name}" ({owner}) can {ACTION_WORDS[action]} it.'
+    return f"Only {owner} (the owner) can {what}."
+
+
+def refusal_brief(owner: str, *, readonly: bool, role: str) -> str:
+    """Why an app's owner-only action (reveal, copy its secret...) is not offered, in a few words for beside the
+    masked value: "read-only session", "viewers own no apps", "owner only: dev-lee"."""
+    if readonly:
+        return "read-only session"
+    if not may_create_apps(role):
+        return "viewers own no apps"
+    return f"owner only: {owner}"
 
 
 # -- the trash (section 10) --------------------------------------------------------------------------------------
@@ -370,3 +446,33 @@ def describe_changes(changes: Mapping[str, Any], *, width: int = 40) -> str:
         else:
             parts.append(f"{field}: {change}")
     return "; ".join(parts)
+
+
+def audit_changes(changes: Mapping[str, Any], fields: Sequence[str], *, width: int = 40) -> str:
+    """What an audit entry changed, as every front end shows it (the CLI's `audit` table, the TUI's audit view): the
+    old and new values where the entry has them (`describe_changes`), else the changed fields' names (older
+    entries). The entry's `detail` ("editor -> viewer; 5 apps to dev-lee") is shown beside it as stored."""
+    return describe_changes(changes, width=width) if changes else ",".join(fields)
+
+
+# -- re-applying edits after a conflict (issue 11 item 7) ---------------------------------------------------------
+
+
+def reapply(base: Mapping[str, Any], mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Re-apply one user's edits onto another user's newer version, field by field. `base` is what the user's form
+    started from, `mine` what it holds now, `theirs` the version saved meanwhile (a key missing from one is None
+    there). A field the user changed (mine != base) keeps the user's value; every other field takes theirs. Returns
+    the merged values and, in `base`'s key order then the rest, the fields both changed to different values (the
+    ones the user should check before saving; a field both set to the same value is no conflict)."""
+    keys = list(dict.fromkeys([*base, *mine, *theirs]))
+    merged: dict[str, Any] = {}
+    both: list[str] = []
+    for key in keys:
+        old, my, their = base.get(key), mine.get(key), theirs.get(key)
+        if my != old:
+            merged[key] = my
+            if their != old and their != my:
+                both.append(key)
+        else:
+            merged[key] = their
+    return merged, both

@@ -60,6 +60,10 @@ class Record:
         (The store never changes a parsed record in place: a save replaces changed records with new ones.)"""
         return isinstance(other, Record) and other._data is self._data
 
+    def reads(self, data: object) -> bool:
+        """True when this view reads the very record `data` (a listing reuses the views of unchanged records)."""
+        return self._data is data
+
     def values(self, *names: str) -> tuple[Any, ...]:
         """Several fields at once, for hot loops (one call instead of one attribute lookup per field)."""
         getter = _GETTERS.get(names)

@@ -53,6 +53,15 @@ def record_notifications(app: App[Any]) -> list[dict[str, str]]:
         original(message, title=title, severity=severity, **kwargs)
 
     app.notify = notify  # type: ignore[method-assign]
+    say = getattr(app, "say", None)
+    if say is not None:  # routine messages go to the status line: kept too (title "status")
+
+        def said(text: str, **kwargs: Any) -> None:
+            if text:
+                sent.append({"message": str(text), "title": "status", "severity": str(kwargs.get("severity", "information"))})
+            say(text, **kwargs)
+
+        app.say = said  # type: ignore[attr-defined]
     app.sent = sent  # type: ignore[attr-defined]
     return sent
 

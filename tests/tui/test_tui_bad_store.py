@@ -136,6 +136,7 @@ async def test_a_bad_store_keeps_the_form_says_why_and_recovers(demo_path: Path,
         # a save refuses, says why, keeps the input and leaves the file as it is
         before = demo_path.read_bytes() if demo_path.is_file() else None
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, AppFormScreen)
         assert app.screen.query_one("#name", Input).value == TYPED
@@ -219,6 +220,7 @@ async def test_a_removed_member_keeps_the_form_until_they_quit(demo_path: Path) 
         assert app.screen.query_one("#name", Input).value == TYPED
         assert "removed from the organization" in screen_text(app)
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert app.is_running and app.screen.query_one("#name", Input).value == TYPED
         assert "Not saved: You were removed from the organization" in screen_text(app)

@@ -53,6 +53,7 @@ async def test_create_simple_app(demo_path: Path) -> None:
         assert app.focused is not None and app.focused.id == "app_url"
         await type_text(pilot, "https://my.io")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, DevelopersScreen)
         rec = app_by_name(demo_path, "My App")
@@ -86,6 +87,7 @@ async def test_create_advanced_rwa_app_warns_and_keeps_callbacks(demo_path: Path
         assert app.focused is not None and app.focused.id == "callback_urls"
         await type_text(pilot, "x.y://c, https://o.io,x.y://c")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, DevelopersScreen)
         rec = app_by_name(demo_path, "Old")
@@ -93,7 +95,7 @@ async def test_create_advanced_rwa_app_warns_and_keeps_callbacks(demo_path: Path
         assert rec["token_auth"] == "client_secret_post"
         assert rec["callback_urls"] == ["x.y://c", "https://o.io"]  # trimmed, duplicate dropped, order kept
         warnings = [n for n in app.sent if n["severity"] == "warning"]  # type: ignore[attr-defined]
-        assert [n["message"] for n in warnings] == [RWA_WARNING]
+        assert [n["message"] for n in warnings] == [f"Saved “Old”. {RWA_WARNING}"]  # the status line, not a toast
 
 
 async def test_validation_error_is_shown_on_the_field_and_nothing_is_saved(demo_path: Path) -> None:
@@ -106,6 +108,7 @@ async def test_validation_error_is_shown_on_the_field_and_nothing_is_saved(demo_
         await pilot.press("tab", "tab")
         await type_text(pilot, "broken.io")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, AppFormScreen)
         error = app.screen.query_one("#error-app_url", Static)
@@ -149,6 +152,7 @@ async def test_edit_changes_the_store(demo_path: Path) -> None:
         await pilot.press("tab", "ctrl+u")  # description, cleared
         await type_text(pilot, "Edited")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, DevelopersScreen)
         assert row_list(app).highlighted_key == old["id"]
@@ -171,6 +175,7 @@ async def test_conflict_keeps_the_form_and_the_input_and_names_who_changed_it(de
         await type_text(pilot, " v2")
         Controller(demo_path, "dev-ana").update_app(old["id"], {"description": "changed elsewhere"})
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, AppFormScreen)
         assert app.screen.query_one("#name", Input).value == "Docs Site v2"
@@ -201,6 +206,7 @@ async def test_share_with_a_group(demo_path: Path) -> None:
         assert isinstance(app.focused, SelectionList) and not app.focused.disabled
         await pilot.press("space")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, DevelopersScreen)
     rec = app_by_name(demo_path, "Customer Portal")
@@ -216,13 +222,15 @@ async def test_share_with_groups_and_none_selected_is_refused(demo_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         await move_to(pilot, "Customer Portal")
         await pilot.press("s", "enter", "ctrl+s")  # enter on the highlighted current mode changes nothing
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, DevelopersScreen)
         assert app_by_name(demo_path, "Customer Portal")["sharing"] == "organization"
         await pilot.press("s", "down", "enter", "ctrl+s")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, SharingScreen)
-        assert app.screen.query_one("#error", Static).has_class("shown")
+        assert app.screen.query_one("#error-groups", Static).has_class("shown")  # issue 11: errors per field
     assert app_by_name(demo_path, "Customer Portal") == before
 
 
@@ -378,7 +386,7 @@ async def test_sort_key_reorders_and_keeps_the_cursor(demo_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await move_to(pilot, "Wiki")
         wiki = row_list(app).highlighted_key
-        await pilot.press("o", "o")  # name, then type
+        await pilot.press("o")  # the list comes sorted by name: the first o sorts by type
         assert row_list(app).highlighted_key == wiki
         types = [row_list(app).rows_by_key()[k].cells[1] for k in row_list(app).visible_keys()]
         assert types == sorted(types)
@@ -416,13 +424,14 @@ async def test_settings_as_admin_adds_a_group(demo_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("S")
         assert isinstance(app.screen, SettingsScreen)
-        await pilot.press("right", "right")  # the tab strip has the focus: Registered apps -> Users -> Groups
+        await pilot.press("3")  # issue 11: 1 2 3 pick the tab (the table has the focus, for j/k)
         await pilot.pause()
         assert app.screen._tab() == "groups"  # type: ignore[attr-defined]
         await pilot.press("a")
         assert isinstance(app.screen, FieldsScreen)
         await type_text(pilot, "security")
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, SettingsScreen)
         assert "security" in screen_text(app)
@@ -440,12 +449,16 @@ async def test_settings_refusal_keeps_the_dialog_open_with_the_input(demo_path: 
         assert isinstance(app.screen, FieldsScreen)
         await type_text(pilot, "Jira")
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the save runs in a thread worker
         await pilot.pause()
         assert isinstance(app.screen, FieldsScreen)
         assert app.screen.query_one("#f-name", Input).value == "Jira"
-        error = app.screen.query_one("#fields-error", Static)
+        error = app.screen.query_one("#error-url", Static)  # issue 11: each error under its field
         assert error.has_class("shown") and "URL" in str(error.content)
-        await pilot.press("escape")
+        await pilot.press("escape")  # issue 11: typed input is not dropped without a question
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
         assert isinstance(app.screen, SettingsScreen)
     assert demo_path.read_bytes() == before
 
@@ -538,7 +551,7 @@ async def test_live_refresh_shows_another_process_app_and_keeps_the_cursor(demo_
         assert saved.app.id in keys and keys[0] == saved.app.id
         assert row_list(app).highlighted_key == docs
         assert "Docs Site" in details_text(app)
-        assert "1 added" in sent_text(app)
+        assert "“Aardvark” was added by dev-lee." in sent_text(app)  # the status line names the app
 
 
 async def test_live_refresh_when_the_highlighted_app_is_deleted_elsewhere(demo_path: Path) -> None:
@@ -554,7 +567,7 @@ async def test_live_refresh_when_the_highlighted_app_is_deleted_elsewhere(demo_p
         assert gone not in row_list(app).visible_keys()
         current = row_list(app).highlighted_key
         assert current is not None and app.screen.current.id == current and app.screen.current.name in details_text(app)  # type: ignore[attr-defined]
-        assert "1 removed" in sent_text(app)
+        assert "“Scratch App” is gone from the list" in sent_text(app)
 
 
 async def test_moving_between_apps_never_lays_out_the_screen(demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

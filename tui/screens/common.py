@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -14,7 +16,7 @@ from store.errors import AppdeckError, PermissionDeniedError
 from store.text import safe
 from store.vocabulary import View
 from tui.jobs import ChangeRunner
-from tui.widgets.details_pane import DetailsPane
+from tui.widgets.details_pane import DetailsArea, DetailsPane
 from tui.widgets.filter_box import FilterBox
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.row_list import Column, RowList
@@ -31,7 +33,8 @@ def short_time(stamp: str) -> str:
 
 
 def top_bar(app: AppdeckApp, view: str) -> Content:
-    """Organization, acting user and role, and which view is showing; all stored text literal."""
+    """Organization, acting user and role, and which view is showing; all stored text literal. The key hint at the
+    end is shortened or left out rather than cut at the terminal's width."""
     ctl = app.controller
     views = [v.capitalize() for v in ctl.views()]
     parts: list[str | tuple[str, str]] = [("appdeck", "bold"), "  ", safe(ctl.organization), "  ·  ", safe(ctl.user), f" ({ctl.role})"]
@@ -41,18 +44,48 @@ def top_bar(app: AppdeckApp, view: str) -> Content:
     for v in views:
         parts.append((f"[{v}]", "bold reverse") if v.lower() == view else f" {v} ")
         parts.append(" ")
-    parts.append(("  tab switch · ? help" if len(views) > 1 else "  ? help", "dim"))
-    return Content.assemble(*parts)
+    bar = Content.assemble(*parts)
+    room = (app.size.width or 80) - 2  # the bar's padding
+    hints = ("  tab switch · ? help", "  ? help") if len(views) > 1 else ("  ? help",)
+    for hint in hints:  # the longest hint that fits whole (never a cut one; the footer always shows ? Help)
+        if bar.cell_length + len(hint) <= room:
+            return Content.assemble(bar, (hint, "dim"))
+    return bar
 
 
-def notify_error(app: AppdeckApp, exc: AppdeckError) -> None:
+ERROR_TITLES: dict[str, str] = {
+    "NotFoundError": "Not found",
+    "PermissionDeniedError": "Not allowed",
+    "ConflictError": "Changed meanwhile",
+    "ValidationError": "Not valid",
+    "StoreError": "Store problem",
+    "StoreUnavailable": "Store problem",
+}
+
+
+def error_title(exc: AppdeckError) -> str:
+    """A title a person reads ("Not found"), never a class name ("NotFound")."""
+    name = type(exc).__name__
+    if name in ERROR_TITLES:
+        return ERROR_TITLES[name]
+    words = re.findall(r"[A-Z][a-z]*|[a-z]+", name.removesuffix("Error")) or ["Not", "done"]
+    return " ".join([words[0], *(w.lower() for w in words[1:])])
+
+
+def notify_error(app: AppdeckApp, exc: AppdeckError, *, names: Mapping[str, str] | None = None) -> None:
     """Show a controller error as a notification; its text is never markup. While the store is bad, a refusal
-    that only follows from it (a missing file reads as "no longer a member") is said as the store's problem."""
+    that only follows from it (a missing file reads as "no longer a member") is said as the store's problem.
+    `names` (id -> name, e.g. the app the screen acted on) puts the name a person knows where the message quotes
+    a raw id."""
     problem = getattr(app, "store_problem", None)
     if problem is not None and isinstance(exc, PermissionDeniedError) and problem.kind != REMOVED:
         app.notify(problem.headline, title="Store problem", severity="error", markup=False)
         return
-    app.notify(safe(exc.message), title=type(exc).__name__.replace("Error", ""), severity="error", markup=False)
+    message = safe(exc.message)
+    for ref, name in (names or {}).items():
+        if ref and name:
+            message = message.replace(f'"{safe(ref)}"', f"“{safe(name)}”")
+    app.notify(message, title=error_title(exc), severity="error", markup=False)
 
 
 class DeckMixin:
@@ -81,17 +114,22 @@ class ListScreen(DeckMixin, ChangeRunner, Screen[None]):
     FILTER_HINT: ClassVar[str] = ""
     COLUMNS: ClassVar[list[Column]] = []
     EMPTY_TEXT: ClassVar[str] = ""
+    PRESORTED: ClassVar[int | None] = None  # the column the controller already lists the rows by, if any
 
     def compose(self) -> ComposeResult:
         yield Static(id="topbar")
         yield FilterBox(placeholder=f"filter: {self.FILTER_HINT}  (escape clears)", id="filter")
         yield RowList(self.COLUMNS, empty_text=self.EMPTY_TEXT, id="main-list", on_highlight=self._highlighted)
-        yield DetailsPane(id="details")
+        yield DetailsArea(DetailsPane(id="details"), id="details-area")  # the pane and the app's logo
         yield StatusLine(id="status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#topbar", Static).update(top_bar(self.deck, self.VIEW))
+        lst = self.row_list()
+        lst.show_counter = True  # `12/340` at the header's right end (`3/12 of 340` while filtering)
+        if self.PRESORTED is not None:
+            lst.assume_sorted(self.PRESORTED)
         self.reload()  # type: ignore[attr-defined]
         self.row_list().focus()
 

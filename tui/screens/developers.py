@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -16,7 +17,7 @@ from store.records import AppRecord, gc_paused
 from store.text import safe
 from store.vocabulary import APP_TYPE_SHORT, SHARING_SHORT, AppAction
 from tui.screens.common import ListScreen, notify_error, settle_memory, short_time
-from tui.widgets.details_pane import DetailsPane
+from tui.widgets.details_pane import DetailsArea, DetailsPane
 from tui.widgets.row_list import Column, RowList, search_key
 
 if TYPE_CHECKING:
@@ -29,6 +30,44 @@ APP_ACTIONS: dict[str, AppAction] = {"edit_app": "edit", "share_app": "share", "
                                      "transfer_app": "transfer", "copy_env": "env"}
 SEARCH_FIELDS = ("name", "description", "app_url", "owner", "client_id")
 CELL_FIELDS = ("name", "advanced", "app_type", "sharing", "owner", "updated_at")
+
+
+class StoreChanges:
+    """What another user's save changed in the list: the apps added, changed (a new version) and removed."""
+
+    def __init__(self) -> None:
+        self.added: list[AppRecord] = []
+        self.changed: list[AppRecord] = []
+        self.removed: list[AppRecord] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def sentence(self) -> str:
+        """One line naming the apps: '“Customer Portal” was changed by dev-lee.' for one, counts and the first
+        names for more."""
+        parts = []
+        for apps, verb in ((self.changed, "changed"), (self.added, "added"), (self.removed, "removed")):
+            if not apps:
+                continue
+            if len(apps) == 1 and not (self.added and self.changed) and sum(map(bool, (self.added, self.changed, self.removed))) == 1:
+                a = apps[0]
+                if verb == "removed":
+                    return f"“{safe(a.name)}” is gone from the list (deleted, or no longer shared with you)."
+                return f"“{safe(a.name)}” was {verb} by {safe(a.updated_by) or 'someone'}."
+            names = ", ".join(f"“{safe(a.name)}”" for a in apps[:2]) + (f" and {len(apps) - 2} more" if len(apps) > 2 else "")
+            parts.append(f"{len(apps)} {verb} ({names})")
+        return "The store changed: " + "; ".join(parts) + "."
+
+
+class Prepared(NamedTuple):
+    """Rows made off the UI thread for the data `source` (the poll's accepted data)."""
+
+    source: object
+    apps: list[AppRecord]
+    keys: list[str]
+    search: list[str]
+    changes: StoreChanges
 
 
 class Warm(NamedTuple):
@@ -78,6 +117,7 @@ class DevelopersScreen(ListScreen):
     FILTER_HINT = "name, description, URL, owner, client ID"
     COLUMNS = [Column("Name"), Column("Type", 4), Column("Sharing", 7), Column("Owner", 12), Column("Updated", 16)]
     EMPTY_TEXT = "No built applications yet. Press n to create the first one."
+    PRESORTED = 0  # the controller lists the apps by name
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch_view", "Views", tooltip="Developers / Applications", id="switch_view"),
@@ -92,8 +132,11 @@ class DevelopersScreen(ListScreen):
         Binding("r", "reveal_secret", "Reveal", tooltip="Show or hide the client secret (owner)", id="reveal_secret"),
         Binding("R", "rotate_secret", "Rotate", show=False, tooltip="Replace the client secret (owner)", id="rotate_secret"),
         Binding("u", "check_url", "Check URL", show=False, tooltip="Would a URL be allowed?", id="check_url"),
-        Binding("o", "sort", "Sort", show=False, tooltip="Sort by the next column (again: reverse)", id="sort"),
-        Binding("a", "audit", "Audit", show=False, tooltip="The audit trail you may see", id="audit"),
+        Binding("o", "sort", "Sort", show=False, tooltip="Sort by the next column (the header shows which)", id="sort"),
+        Binding("O", "reverse_sort", "Reverse sort", show=False, tooltip="Reverse the order of the sort column",
+                id="reverse_sort"),
+        Binding("a", "audit", "Audit", show=False, tooltip="The audit trail of the highlighted app (a again: all)",
+                id="audit"),
         Binding("S", "settings", "Settings", show=False, tooltip="Registered apps, users, groups (admins)", id="settings"),
         # An app's life (spec section 10): not in the footer (80 columns are full), in the palette (:) and help (?).
         Binding("z", "undo_delete", "Undo delete", show=False, tooltip="Restore the app just deleted from the trash",
@@ -114,45 +157,56 @@ class DevelopersScreen(ListScreen):
         self.revealed: str | None = None  # the app whose secret is shown, until the cursor moves
         # (app id, version, secret) fetched once per reveal: repaints and refreshes must not audit a reveal again.
         self._secret: tuple[str, int, str] | None = None
-        self._sort_col = -1
         self._warm = warm  # the apps and search keys the opening worker prepared
         self._allowed_shown: frozenset[str] | None = None
         self.last_deleted: TrashEntry | None = None  # what z restores, while it is still in the trash
 
     # -- data --------------------------------------------------------------------------------------
 
-    def reload(self, *, keep: str | None = None, external: bool = False) -> None:
-        """Re-read the apps through the controller and keep the cursor on the same app."""
-        try:
-            apps = self.deck.controller.list_apps(self.VIEW)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
+    def prepare_rows(self) -> Prepared:
+        """The rows for the store as read now, made off the UI thread (the poll's worker calls this after another
+        user's save): the apps the user may see, their keys and search keys (reusing the key of every record the
+        list already shows), and what changed. `reload(prepared=...)` then only swaps them in."""
+        source = self.deck.reads_data()
+        apps = self.deck.controller.list_apps(self.VIEW)
+        keys, search, changes = self._rows_for(apps, self.query_one(RowList).snapshot())
+        return Prepared(source, apps, keys, search, changes)
+
+    def reload(self, *, keep: str | None = None, external: bool = False, prepared: Prepared | None = None) -> None:
+        """Show the apps as the controller lists them now and keep the cursor on the same app (or, when it is gone,
+        on its neighbour). `prepared` (from `prepare_rows` in a worker) is used when it was made from the data the
+        controller serves now; else the rows are made here."""
         lst = self.query_one(RowList)
-        warm, self._warm = self._warm, None
-        if warm is not None and len(warm.apps) == len(apps) and all(map(operator.is_, warm.apps, apps)):
-            # the very views the opening worker listed: its search keys hold
-            keys, search = warm.keys, warm.search
-            added = changed = removed = 0
+        if prepared is None or prepared.source is not self.deck.reads_data():
+            try:
+                apps = self.deck.controller.list_apps(self.VIEW)
+            except AppdeckError as exc:
+                notify_error(self.deck, exc)
+                return
+            warm, self._warm = self._warm, None
+            if warm is not None and len(warm.apps) == len(apps) and all(map(operator.is_, warm.apps, apps)):
+                # the very views the opening worker listed: its search keys hold
+                keys, search, changes = warm.keys, warm.search, StoreChanges()
+            else:
+                keys, search, changes = self._rows_for(apps, lst.snapshot())
         else:
-            keys, search, added, changed, removed = self._rows_for(apps, lst.snapshot())
+            apps, keys, search, changes = prepared.apps, prepared.keys, prepared.search, prepared.changes
         lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep, search_of=_search_of,
                        dimmed=_disabled)
         if search is None:
             self._search_in_thread(lst, apps)
-        settle_memory()
+        if prepared is None:
+            settle_memory()
+        else:  # the worker made the rows: no collection between two keys; the live objects leave the collector's reach
+            gc.freeze()
         if self.last_deleted is not None and not self._still_trashed(self.last_deleted.app.id):
             self.last_deleted = None  # restored or purged meanwhile (the Trash view, the CLI): nothing for z to undo
         self.show_details()
         current = self.current
         self._allowed_shown = self.deck.controller.capabilities(current) if current is not None else None
         self.refresh_bindings()
-        if external and (added or removed or changed):
-            self.deck.notify(
-                f"The store changed: {added} added, {changed} changed, {removed} removed.",
-                title="Refreshed",
-                markup=False,
-            )
+        if external and changes:
+            self.deck.say(changes.sentence(), timeout=8)
 
     def _still_trashed(self, app_id: str) -> bool:
         try:
@@ -163,33 +217,42 @@ class DevelopersScreen(ListScreen):
     @staticmethod
     def _rows_for(
         apps: list[AppRecord], old: tuple[dict[str, int], list[Any], list[str] | None]
-    ) -> tuple[list[str], list[str], int, int, int]:
+    ) -> tuple[list[str], list[str], StoreChanges]:
         """Keys and search keys for `apps`, reusing the search key of every app whose record is the very one the
-        list already shows (a refresh after another user's save rebuilds only what changed); and how many apps
-        were added, changed (new version) and removed since."""
+        list already shows (a refresh after another user's save rebuilds only what changed); and which apps were
+        added, changed (new version) and removed since."""
         index, tags, searches = old
         if searches is None:  # the list's search keys are still being made: nothing to reuse
-            index, searches = {}, []
+            searches = []
+            reuse = False
+        else:
+            reuse = True
         keys: list[str] = []
         search: list[str] = []
-        added = changed = 0
+        changes = StoreChanges()
+        seen = 0
         with gc_paused():
             for a in apps:
                 key = a.id
                 i = index.get(key)
                 if i is None:
-                    added += 1
+                    changes.added.append(a)
                     text = _search_of(a)
                 else:
+                    seen += 1
                     before = tags[i]
-                    if a.same_record(before):
+                    if reuse and a.same_record(before):
                         text = searches[i]
                     else:
                         text = _search_of(a)
-                        changed += before.version != a.version
+                        if before.version != a.version:
+                            changes.changed.append(a)
                 keys.append(key)
                 search.append(text)
-        return keys, search, added, changed, len(tags) - (len(apps) - added)
+            if seen != len(tags):  # some rows are gone: name them (only then is the old list walked)
+                now = {a.id for a in apps}
+                changes.removed = [t for t in tags if t.id not in now]
+        return keys, search, changes
 
     def _search_in_thread(self, lst: RowList, apps: list[AppRecord]) -> None:
         """Make the search keys of the first rows in a thread, once they show (typing a filter sooner makes them)."""
@@ -228,29 +291,32 @@ class DevelopersScreen(ListScreen):
         self.query_one("#details").focus()
 
     def show_details(self) -> None:
-        """Every field of the highlighted app, the effective URLs (marked when derived) and the credentials."""
+        """Every field of the highlighted app, the effective URLs (marked when derived), the credentials and when it
+        was created and last updated."""
         details = self.query_one("#details", DetailsPane)
         app = self.current
         if app is None:
+            self.query_one(DetailsArea).show_app(None, None)
             details.update(Content("Nothing selected." if self.query_one(RowList).total_count else "Press n to create your first built application."))
             return
         ctl = self.deck.controller
         d = ctl.details(app)
+        thumbnail = d.get("thumbnail_url")
+        self.query_one(DetailsArea).show_app(thumbnail if isinstance(thumbnail, str) else None, str(d.get("name") or ""))
         eff = d["effective"]
-        secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in ctl.capabilities(app) else "   (owner only)")
+        allowed = ctl.capabilities(app)
+        # Beside the masked secret: the keys, or why there are none (the controller says: read-only, owner...).
+        secret = "•" * 24 + ("   r reveals · C copies" if "reveal_secret" in allowed else f"   ({ctl.refusal_brief(app)})")
         if self.revealed == app.id:
-            if self._secret is None or self._secret[:2] != (app.id, app.version):
-                try:
-                    self._secret = (app.id, app.version, ctl.reveal_secret(app.id))
-                except AppdeckError as exc:
-                    notify_error(self.deck, exc)
-                    self.revealed, self._secret = None, None
-            if self._secret is not None:
+            if self._secret is not None and self._secret[:2] == (app.id, app.version):
                 secret = self._secret[2]
+            else:  # revealed before the secret changed (a rotation): fetch the new one, off the UI thread
+                secret = "•" * 24 + "   revealing…"
+                self._fetch_secret(app)
         lines: list[tuple[str, Any]] = [("Name", d["name"])]
         if not app.enabled:
             lines.append(("Status", "Disabled: cannot authenticate until enabled"
-                          + ("   x enables" if "enable" in ctl.capabilities(app) else "")))
+                          + ("   x enables" if "enable" in allowed else "")))
         lines += [
             ("Description", d["description"] or "—"),
             ("Type", d["type_label"] + (f"   token auth: {d['token_auth_effective']}")),
@@ -267,6 +333,7 @@ class DevelopersScreen(ListScreen):
                 value = eff[key]
                 text = ", ".join(value) if isinstance(value, list) else value
                 lines.append((label, f"{text}" + ("   (derived)" if eff["derived"][key] else "")))
+        lines.append(("Created", short_time(d.get("created_at") or "") or "—"))
         lines.append(("Updated", f"{short_time(d['updated_at'])} by {d['updated_by']} · version {d['version']} · id {d['id']}"))
         details.update_fields([(label, safe(value)) for label, value in lines])
 
@@ -301,10 +368,20 @@ class DevelopersScreen(ListScreen):
     # -- actions -----------------------------------------------------------------------------------
 
     def action_sort(self) -> None:
-        self._sort_col = (self._sort_col + 1) % 5
-        lst = self.query_one(RowList)
-        lst.sort_by(self._sort_col)
-        self.notify(f"Sorted by {lst.columns[self._sort_col].title.lower()}.", markup=False, timeout=2)
+        """o: sort by the next column (the header shows which, and the direction)."""
+        self.query_one(RowList).sort_next()
+
+    def action_reverse_sort(self) -> None:
+        """O: reverse the order of the sort column."""
+        self.query_one(RowList).reverse_sort()
+
+    def _failed_for(self, app: AppRecord) -> Callable[[AppdeckError], None]:
+        """The error notice of a change to `app`, naming it where the controller's message quotes its id."""
+
+        def failed(exc: AppdeckError) -> None:
+            notify_error(self.deck, exc, names={app.id: app.name})
+
+        return failed
 
     def action_new_app(self) -> None:
         from tui.screens.app_form import AppFormScreen
@@ -317,12 +394,17 @@ class DevelopersScreen(ListScreen):
         if self.current is not None:
             self.app.push_screen(AppFormScreen(self.current), self._after_save)
 
+    def _say_saved(self, sentence: str, warnings: list[str]) -> None:
+        """A save's sentence and its warnings on the status line (a warning stays longer)."""
+        if warnings:
+            self.deck.say(" ".join([sentence, *warnings]), severity="warning", timeout=12)
+        else:
+            self.deck.say(sentence)
+
     def _after_save(self, saved: Any) -> None:
         if saved is not None:
             self.reload(keep=saved.app.id)
-            for warning in saved.warnings:
-                self.notify(warning, severity="warning", markup=False)
-            self.notify(f"Saved “{safe(saved.app.name)}”.", markup=False)
+            self._say_saved(f"Saved “{safe(saved.app.name)}”.", list(saved.warnings))
 
     def action_share_app(self) -> None:
         from tui.screens.sharing import SharingScreen
@@ -330,27 +412,27 @@ class DevelopersScreen(ListScreen):
         if self.current is not None:
             self.app.push_screen(SharingScreen(self.current), self._after_save)
 
-    def _confirm_then(self, dialog: Screen[bool], act: Callable[[AppRecord], object], done: str, *, keep: bool) -> None:
-        """Push a confirmation; on yes, run `act` on the highlighted app through the controller and say `done`."""
+    def _confirm_then(self, dialog: Screen[bool], act: Callable[[AppRecord], object], done: str, *, keep: bool,
+                      what: str = "Saving") -> None:
+        """Push a confirmation; on yes, run `act` on the highlighted app through the controller (in a worker), then
+        read the list again and say `done`."""
         app = self.current
         if app is None:
             return
 
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                act(app)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                return
+        def finished(_: object) -> None:
             self.reload(keep=app.id if keep else None)
-            self.notify(done.format(name=safe(app.name)), markup=False)
+            self.deck.say(done.format(name=safe(app.name)))
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_change(lambda: act(app), finished, what=what, failed=self._failed_for(app))
 
         self.app.push_screen(dialog, answered)
 
     def action_delete_app(self) -> None:
-        """d: after the typed-name confirmation, the app goes to the trash; the notice offers z to undo it."""
+        """d: after the typed-name confirmation, the app goes to the trash; the status line offers z to undo it. The
+        cursor goes to the app after it (else the one before)."""
         from tui.screens.confirm import DeleteScreen
 
         app = self.current
@@ -358,35 +440,40 @@ class DevelopersScreen(ListScreen):
             return
         ctl = self.deck.controller
 
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                entry = ctl.delete_app(app.id, expected_version=app.version)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                return
+        def deleted(entry: TrashEntry) -> None:
             self.last_deleted = entry
             self.reload()
             self.refresh_bindings()
-            self.notify(f"Deleted “{safe(app.name)}”. It is in the trash until {short_day(entry.purge_at)}; z restores it.",
-                        title="Moved to the trash", markup=False, timeout=10)
+            self.deck.say(f"Deleted “{safe(app.name)}”. z restores it (in the trash until {short_day(entry.purge_at)}).",
+                          timeout=12)
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_change(lambda: ctl.delete_app(app.id, expected_version=app.version), deleted, what="Deleting",
+                                failed=self._failed_for(app))
 
         self.app.push_screen(DeleteScreen(app.name, short_day(ctl.trash_until())), answered)
 
     def action_undo_delete(self) -> None:
         """z: restore the app this screen last deleted, exactly as it was (same client ID and secret)."""
-        entry, self.last_deleted = self.last_deleted, None
-        self.refresh_bindings()
+        entry = self.last_deleted
         if entry is None:
             return
-        try:
-            restored = self.deck.controller.restore_app(entry.app.id)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
-        self.reload(keep=restored.id)
-        self.notify(f"Restored “{safe(restored.name)}” with the same client ID and secret.", markup=False)
+        ctl = self.deck.controller
+
+        def restored(app: AppRecord) -> None:
+            if self.last_deleted is entry:
+                self.last_deleted = None
+            self.reload(keep=app.id)
+            self.refresh_bindings()
+            self.deck.say(f"Restored “{safe(app.name)}” with the same client ID and secret.")
+
+        def failed(exc: AppdeckError) -> None:
+            self.last_deleted = None  # gone from the trash (restored or purged meanwhile): nothing left to undo
+            self.refresh_bindings()
+            notify_error(self.deck, exc, names={entry.app.id: entry.app.name})
+
+        self.run_change(lambda: ctl.restore_app(entry.app.id), restored, what="Restoring", failed=failed)
 
     def action_trash(self) -> None:
         """T: the Trash view (the acting user's deleted apps); back here, the list is read again."""
@@ -402,15 +489,16 @@ class DevelopersScreen(ListScreen):
         app = self.current
         if app is None:
             return
-        enable = "enable" in self.deck.controller.capabilities(app)
-        try:
-            out = self.deck.controller.set_enabled(app.id, enable)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
-        self.reload(keep=out.id)
-        self.notify(f"Enabled “{safe(out.name)}”: it can authenticate again." if enable
-                    else f"Disabled “{safe(out.name)}”: it cannot authenticate until enabled (x).", markup=False)
+        ctl = self.deck.controller
+        enable = "enable" in ctl.capabilities(app)
+
+        def done(out: AppRecord) -> None:
+            self.reload(keep=out.id)
+            self.deck.say(f"Enabled “{safe(out.name)}”: it can authenticate again." if enable
+                          else f"Disabled “{safe(out.name)}”: it cannot authenticate until enabled (x).")
+
+        self.run_change(lambda: ctl.set_enabled(app.id, enable), done, what="Enabling" if enable else "Disabling",
+                        failed=self._failed_for(app))
 
     def action_duplicate_app(self) -> None:
         """D: the app form in duplicate mode: every setting of the highlighted app shown, the name to give."""
@@ -423,10 +511,8 @@ class DevelopersScreen(ListScreen):
     def _after_duplicate(self, saved: Any) -> None:
         if saved is not None:
             self.reload(keep=saved.app.id)
-            for warning in saved.warnings:
-                self.notify(warning, severity="warning", markup=False)
-            self.notify(f"Created “{safe(saved.app.name)}” with new credentials; you own it.", title="Duplicated",
-                        markup=False)
+            self._say_saved(f"Duplicated: created “{safe(saved.app.name)}” with new credentials; you own it.",
+                            list(saved.warnings))
 
     def action_transfer_app(self) -> None:
         """t: pick the new owner (another editor or admin), confirm naming both people, transfer."""
@@ -437,7 +523,7 @@ class DevelopersScreen(ListScreen):
             return
         picker = UserPickerScreen(f"Transfer “{safe(app.name)}” to", exclude=self.deck.controller.user)
         if not picker.candidates:
-            self.notify("There is no other editor or admin to transfer the app to.", severity="warning", markup=False)
+            self.deck.say("There is no other editor or admin to transfer the app to.", severity="warning")
             return
 
         def picked(login: str | None) -> None:
@@ -456,23 +542,24 @@ class DevelopersScreen(ListScreen):
                 lambda a: ctl.transfer_app(a.id, login),
                 "Transferred “{name}” to " + safe(login) + ".",
                 keep=True,
+                what="Transferring",
             )
 
         self.app.push_screen(picker, picked)
 
     def action_copy_env(self) -> None:
-        """E: the app's `.env` snippet to the clipboard (OSC 52); audited as a reveal; the notice never holds it."""
+        """E: the app's `.env` snippet to the clipboard (OSC 52); audited as a reveal (in a worker: it writes the
+        audit entry); the status line never holds it."""
         app = self.current
         if app is None:
             return
-        try:
-            text = self.deck.controller.app_env(app.id)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the .env snippet of “{safe(app.name)}” ({text.count(chr(10))} variables) to the clipboard.",
-                    markup=False, timeout=4)
+        ctl = self.deck.controller
+
+        def copied(text: str) -> None:
+            self.app.copy_to_clipboard(text)
+            self.deck.say(f"Copied the .env snippet of “{safe(app.name)}” ({text.count(chr(10))} variables).")
+
+        self.run_change(lambda: ctl.app_env(app.id), copied, what="Copying the .env snippet", failed=self._failed_for(app))
 
     def action_rotate_secret(self) -> None:
         from tui.screens.confirm import ConfirmScreen
@@ -490,7 +577,27 @@ class DevelopersScreen(ListScreen):
                 lambda a: ctl.rotate_secret(a.id, expected_version=a.version),
                 "Rotated the client secret of “{name}”. The old secret no longer works.",
                 keep=True,
+                what="Rotating the secret",
             )
+
+    def _fetch_secret(self, app: AppRecord) -> None:
+        """Read the app's secret in a worker (a reveal is audited: it writes), then show it if the app is still the
+        highlighted one and still revealed."""
+        ctl = self.deck.controller
+
+        def fetched(secret: str) -> None:
+            self._secret = (app.id, app.version, secret)
+            if self.revealed == app.id:
+                self.show_details()
+
+        def failed(exc: AppdeckError) -> None:
+            if self.revealed == app.id:
+                self.revealed, self._secret = None, None
+                self.show_details()
+            notify_error(self.deck, exc, names={app.id: app.name})
+
+        if not self.changing:
+            self.run_change(lambda: ctl.reveal_secret(app.id), fetched, what="Revealing the secret", failed=failed)
 
     def action_reveal_secret(self) -> None:
         app = self.current
@@ -503,19 +610,20 @@ class DevelopersScreen(ListScreen):
         app = self.current
         if app is not None:
             self.app.copy_to_clipboard(app.client_id)
-            self.notify(f"Copied the client ID of “{safe(app.name)}”.", markup=False, timeout=3)
+            self.deck.say(f"Copied the client ID of “{safe(app.name)}”.")
 
     def action_copy_secret(self) -> None:
+        """C: the client secret to the clipboard (OSC 52); audited as a reveal, so read in a worker."""
         app = self.current
         if app is None:
             return
-        try:
-            secret = self.deck.controller.reveal_secret(app.id)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
-        self.app.copy_to_clipboard(secret)
-        self.notify(f"Copied the client secret of “{safe(app.name)}”.", markup=False, timeout=3)
+        ctl = self.deck.controller
+
+        def copied(secret: str) -> None:
+            self.app.copy_to_clipboard(secret)
+            self.deck.say(f"Copied the client secret of “{safe(app.name)}”.")
+
+        self.run_change(lambda: ctl.reveal_secret(app.id), copied, what="Copying the secret", failed=self._failed_for(app))
 
     def action_check_url(self) -> None:
         from tui.screens.url_check import UrlCheckScreen
@@ -524,9 +632,11 @@ class DevelopersScreen(ListScreen):
             self.app.push_screen(UrlCheckScreen(self.current))
 
     def action_audit(self) -> None:
+        """a: the audit trail of the highlighted app (a again, in the audit view, shows everything you may see)."""
         from tui.screens.audit import AuditScreen
 
-        self.app.push_screen(AuditScreen())
+        app = self.current
+        self.app.push_screen(AuditScreen(app.id if app is not None else None, app.name if app is not None else None))
 
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen

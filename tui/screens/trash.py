@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -13,15 +14,18 @@ from textual.widgets import Static
 from store.errors import AppdeckError
 from store.text import safe
 from store.vocabulary import TRASH_DAYS
+from tui.jobs import ChangeRunner
 from tui.screens.common import DeckMixin, notify_error, short_time
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.row_list import Column, RowList, make_row
+from tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from store.controller import TrashEntry
+    from store.records import AppRecord
 
 
-class TrashScreen(DeckMixin, Screen[str | None]):
+class TrashScreen(DeckMixin, ChangeRunner, Screen[str | None]):
     """Deleted apps, newest first, with their deletion and purge dates. Dismissed with the id of the app restored
     last (the Developers list then highlights it), or None."""
 
@@ -30,7 +34,7 @@ class TrashScreen(DeckMixin, Screen[str | None]):
         Binding("r", "restore", "Restore", tooltip="Bring the app back exactly as it was (same client ID and secret)",
                 id="trash.restore"),
         Binding("p", "purge", "Purge", tooltip="End the app now (asks first; this is final)", id="trash.purge"),
-        Binding("escape,q", "close", "Back", tooltip="Back to the Developers view", id="trash.close"),
+        Binding("escape", "close", "Back", tooltip="Back to the Developers view", id="trash.close"),
     ]
 
     def __init__(self) -> None:
@@ -43,11 +47,14 @@ class TrashScreen(DeckMixin, Screen[str | None]):
                                       "authenticate here"), id="topbar")
         yield RowList(self.COLUMNS, empty_text="The trash is empty.", id="main-list")
         yield Static("", id="trash-hint", classes="hint")
+        yield StatusLine(id="status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        lst = self.query_one(RowList)
+        lst.show_counter = True
         self.reload()
-        self.query_one(RowList).focus()
+        lst.focus()
 
     def reload(self, *, keep: str | None = None, external: bool = False) -> None:
         """Read the trash again through the controller (also after another process's change)."""
@@ -66,7 +73,7 @@ class TrashScreen(DeckMixin, Screen[str | None]):
     def _show_hint(self) -> None:
         entry = self.current
         text = Content("") if entry is None else Content.assemble(
-            "Client ID ", safe(entry.app.client_id), "   r restores it as it was · p purges it now")
+            "Client ID ", safe(entry.app.client_id), ("   r restores it · p purges it", "dim"))
         self.query_one("#trash-hint", Static).update(text)
 
     def on_row_list_highlighted(self, event: RowList.Highlighted) -> None:
@@ -85,18 +92,26 @@ class TrashScreen(DeckMixin, Screen[str | None]):
                 return None
         return True
 
+    def _failed_for(self, entry: TrashEntry) -> Callable[[AppdeckError], None]:
+        def failed(exc: AppdeckError) -> None:
+            self.reload()  # restored or purged meanwhile (another appdeck, the CLI): show the trash as it is
+            notify_error(self.deck, exc, names={entry.app.id: entry.app.name})
+
+        return failed
+
     def action_restore(self) -> None:
+        """r: the app back in the Developers list exactly as it was; the cursor goes to the next deleted app."""
         entry = self.current
         if entry is None:
             return
-        try:
-            app = self.deck.controller.restore_app(entry.app.id)
-        except AppdeckError as exc:
-            notify_error(self.deck, exc)
-            return
-        self.restored = app.id
-        self.reload()
-        self.notify(f"Restored “{safe(app.name)}” with the same client ID and secret.", markup=False)
+
+        def restored(app: AppRecord) -> None:
+            self.restored = app.id
+            self.reload()
+            self.deck.say(f"Restored “{safe(app.name)}” with the same client ID and secret.")
+
+        self.run_change(lambda: self.deck.controller.restore_app(entry.app.id), restored, what="Restoring",
+                        failed=self._failed_for(entry))
 
     def action_purge(self) -> None:
         from tui.screens.confirm import ConfirmScreen
@@ -105,16 +120,14 @@ class TrashScreen(DeckMixin, Screen[str | None]):
         if entry is None:
             return
 
-        def answered(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            try:
-                self.deck.controller.purge_app(entry.app.id)
-            except AppdeckError as exc:
-                notify_error(self.deck, exc)
-                return
+        def purged(_: object) -> None:
             self.reload()
-            self.notify(f"Purged “{safe(entry.app.name)}”.", markup=False)
+            self.deck.say(f"Purged “{safe(entry.app.name)}”.")
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_change(lambda: self.deck.controller.purge_app(entry.app.id), purged, what="Purging",
+                                failed=self._failed_for(entry))
 
         self.app.push_screen(ConfirmScreen(
             "Purge application",

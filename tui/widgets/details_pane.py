@@ -1,4 +1,5 @@
-"""The details pane under a list: scrollable text whose height changes without laying out the screen."""
+"""The details pane under a list: scrollable text whose height changes without laying out the screen; `DetailsArea`
+puts the highlighted app's logo beside it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -34,11 +37,12 @@ class DetailsPane(ScrollView, can_focus=True):
     ]
 
     LABEL_WIDTH = 14
+    MIN_VALUE_WIDTH = 12  # narrower than this beside the labels, a long value wraps under them instead
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._content: Content | None = Content("")
-        self._fields: list[tuple[str, str]] | None = None
+        self._fields: list[tuple[str, str | Content]] | None = None
         self._strips: list[Strip] | None = None
         self._wrapped_at = -1
         self._blank = Strip.blank(0)
@@ -52,7 +56,7 @@ class DetailsPane(ScrollView, can_focus=True):
         return self._content
 
     @property
-    def fields(self) -> list[tuple[str, str]] | None:
+    def fields(self) -> list[tuple[str, str | Content]] | None:
         """The `label  value` lines shown by `update_fields` (None when a Content is shown)."""
         return None if self._fields is None else list(self._fields)
 
@@ -60,21 +64,21 @@ class DetailsPane(ScrollView, can_focus=True):
         """Show new text: re-wrap it, scroll to its top, repaint this pane only."""
         self._show(content, None)
 
-    def update_fields(self, fields: list[tuple[str, str]]) -> None:
-        """Show `label  value` lines (values already safe): the same text as `Content` of bold labels padded to
+    def update_fields(self, fields: list[tuple[str, str | Content]]) -> None:
+        """Show `label  value` lines (values already safe text, or a Content, e.g. a link): the same text as `Content` of bold labels padded to
         LABEL_WIDTH and the values, drawn without Textual's general text layout for every line that fits the width
         (it cost a millisecond per cursor move); a line that must wrap still goes through it."""
         self._show(None, fields)
 
-    def _show(self, content: Content | None, fields: list[tuple[str, str]] | None) -> None:
+    def _show(self, content: Content | None, fields: list[tuple[str, str | Content]] | None) -> None:
         self._content, self._fields = content, fields
         self._strips = None
         self.scroll_to(y=0, animate=False, immediate=True)
         self._wrap()
         self.refresh()
 
-    def _fields_content(self, fields: list[tuple[str, str]]) -> Content:
-        parts: list[str | tuple[str, str]] = []
+    def _fields_content(self, fields: list[tuple[str, str | Content]]) -> Content:
+        parts: list[str | Content | tuple[str, str]] = []
         for label, value in fields:
             parts += [(f"{label:<{self.LABEL_WIDTH}}", "bold"), value, "\n"]
         return Content.assemble(*parts[:-1])
@@ -88,13 +92,20 @@ class DetailsPane(ScrollView, can_focus=True):
             self._styles = (style, bold or RichStyle(), plain or RichStyle())
         _, bold, plain = self._styles
         strips: list[Strip] = []
+        indent = self.LABEL_WIDTH
         for label, value in self._fields:
-            label = f"{label:<{self.LABEL_WIDTH}}"
-            used = cell_len(label) + cell_len(value)
-            if used <= width:
+            label = f"{label:<{indent}}"
+            used = cell_len(label) + (cell_len(value) if isinstance(value, str) else width + 1)
+            if used <= width and isinstance(value, str):
                 strips.append(Strip([Segment(label, bold), Segment(value, plain), Segment(" " * (width - used), plain)], width))
-            else:
+            elif cell_len(label) > indent or width - indent < self.MIN_VALUE_WIDTH:
                 strips += Visual.to_strips(self, Content.assemble((label, "bold"), value), width, None, style, pad=True)
+            else:
+                # A hanging indent: the value wraps within its own column, its continuation lines under its start
+                # (at column 0 they read like new fields).
+                wrapped = Visual.to_strips(self, Content(value) if isinstance(value, str) else value, width - indent, None, style, pad=True)
+                head, pad = Strip([Segment(label, bold)], indent), Strip([Segment(" " * indent, plain)], indent)
+                strips += [Strip.join([head if i == 0 else pad, line]) for i, line in enumerate(wrapped)]
         return strips
 
     def _wrap(self) -> list[Strip]:
@@ -134,3 +145,65 @@ class DetailsPane(ScrollView, can_focus=True):
         self._strips = None
         self._wrap()
         self.refresh()
+
+
+class DetailsArea(Horizontal):
+    """The details pane with the highlighted app's logo at its left (issue 14): `show_app(url, name)` on every
+    cursor move, `show_app(None, None)` when no app is highlighted (the logo is hidden).
+
+    The logo is a fixed-size `Logo` (16x8 cells where the area has 8 rows for it, which it has at 80x24: the area
+    is 45% of the screen, 9 rows under its rule); a shorter area gets a smaller logo of the same 2:1 shape, and below
+    3 rows or 60 columns none. Its size changes only on a resize; a cursor move repaints the logo's cells and
+    re-wraps the pane's text, never a layout of the screen. The area takes the pane's place in the screen: its
+    height, its top rule and its background (app.tcss styles `#details`; the pane keeps that id, and its inline
+    styles here make it fill the area)."""
+
+    DEFAULT_CSS = """
+    DetailsArea { height: 45%; border-top: solid $primary; background: $surface; }
+    DetailsArea > #details-logo { margin: 0 0 0 1; }
+    """
+
+    MAX_CELLS = (16, 8)
+
+    def __init__(self, pane: DetailsPane, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        from tui.logos.widget import Logo
+
+        self.pane = pane
+        pane.styles.height = "100%"
+        pane.styles.border_top = ("none", "black")
+        self.logo = Logo(None, "", cells=self.MAX_CELLS, id="details-logo")
+        self._wanted: tuple[str | None, str] | None = None  # the app shown; None: no app (the logo hidden)
+
+    def compose(self) -> ComposeResult:
+        yield self.logo
+        yield self.pane
+
+    def cells_for(self, width: int, height: int) -> tuple[int, int] | None:
+        """The logo's size in an area of `width`x`height` cells (under its rule); None: no room for one."""
+        rows = min(self.MAX_CELLS[1], height)
+        if rows < 3 or width < 60:
+            return None
+        return rows * 2, rows
+
+    def show_app(self, url: str | None, name: str | None) -> None:
+        """Show this app's logo (its initials at once, the image from the logo's worker); name None: no app."""
+        wanted = None if name is None else (url, name)
+        if wanted == self._wanted:
+            return
+        self._wanted = wanted
+        self._sync()
+
+    def _sync(self) -> None:
+        size = self.content_region.size if self.is_mounted else None
+        cells = self.cells_for(size.width, size.height) if size else self.MAX_CELLS
+        shown = cells is not None and self._wanted is not None
+        if cells is not None and cells != self.logo.cells:
+            self.logo.set_cells(cells)
+        if self.logo.display != shown:
+            self.logo.display = shown  # only between an app and none (an empty filter), or on a resize
+        if self._wanted is not None:
+            self.logo.set_app(*self._wanted)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync()

@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -22,6 +22,21 @@ from textual.strip import Strip
 from store.text import safe
 
 DIM = RichStyle(dim=True)
+ELLIPSIS = "…"
+ARROWS = ("▲", "▼")  # the sort column's direction in the header: ascending, descending
+
+
+def fit(text: str, width: int) -> str:
+    """`text` padded to exactly `width` cells, or cut to it with an ellipsis as its last cell (never cut silently)."""
+    if width <= 0:
+        return ""
+    if text.isascii():  # the common case, at C speed: one cell per character
+        if len(text) <= width:
+            return text.ljust(width)
+        return text[: width - 1] + ELLIPSIS
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(set_cell_size(text, width - 1).rstrip(" ") + ELLIPSIS, width)  # a wide character cut: padded
 
 
 @dataclass(frozen=True)
@@ -144,6 +159,8 @@ class RowList(ScrollView, can_focus=True):
         self._query = ""
         self._sort_column: int | None = None
         self._sort_reverse = False
+        self._presorted: tuple[int, bool] | None = None  # the order the caller's rows already come in
+        self.show_counter = False  # the header's right end says `row/rows` (and the matches while filtering)
         self.lines_rendered = 0  # a regression guard reads this: bounded by the height per repaint
 
     # -- data --------------------------------------------------------------------------------------
@@ -224,12 +241,28 @@ class RowList(ScrollView, can_focus=True):
         key = keep_key if keep_key is not None else self.highlighted_key
         if search is None and search_of is None:
             raise ValueError("search keys or a way to make them")
+        if key is not None and key in self._index:
+            self._complete()
+            old = (self._keys, self._view, self.cursor)  # where a row that went away was, to find its neighbour
+        else:
+            old = None
         self._keys, self._search, self._tags = keys, search, tags
         self._source, self._order, self._search_of = tags, None, search_of
         self._cells, self._sort_value, self._dimmed = cells, sort_value, dimmed
         self._apply_sort()
         self._index = {k: i for i, k in enumerate(self._keys)}
+        if old is not None and key not in self._index:  # the row went away (deleted here or by someone else)
+            key = self._neighbour(*old)
         self._refilter(key)
+
+    def _neighbour(self, keys: list[str], view: Sequence[int], at: int) -> str | None:
+        """The row shown after position `at` of the old rows that is still there, else the nearest one before it."""
+        index = self._index
+        for pos in itertools.chain(range(at + 1, len(view)), range(at - 1, -1, -1)):
+            k = keys[view[pos]]
+            if k in index:
+                return k
+        return None
 
     def set_filter(self, query: str) -> None:
         """Show only rows whose search key contains the query (case-insensitive)."""
@@ -239,9 +272,37 @@ class RowList(ScrollView, can_focus=True):
         self._query = query
         self._refilter(self.highlighted_key, narrowing=narrowing)
 
-    def sort_by(self, column: int) -> None:
-        """Sort by a column; sorting by the same column again reverses the order."""
-        if self._sort_column == column:
+    @property
+    def sort_state(self) -> tuple[int | None, bool]:
+        """The sort column (None: the order the rows were given in) and whether it is reversed."""
+        return self._sort_column, self._sort_reverse
+
+    def assume_sorted(self, column: int, reverse: bool = False) -> None:
+        """Say that the rows given to set_source already come sorted by `column` (e.g. the store lists apps by name):
+        the header shows it, and nothing is sorted until another order is asked for."""
+        self._presorted = (column, reverse)
+        if self._sort_column is None:
+            self._sort_column, self._sort_reverse = column, reverse
+            self._refresh_header()
+
+    def sort_next(self) -> tuple[int, bool]:
+        """Sort by the column after the current one (ascending); the first call after the given order is a change."""
+        column = 0 if self._sort_column is None else (self._sort_column + 1) % len(self.columns)
+        self.sort_by(column, reverse=False)
+        return column, False
+
+    def reverse_sort(self) -> tuple[int, bool]:
+        """Reverse the current order (the given order counts as the first column's, ascending)."""
+        column = 0 if self._sort_column is None else self._sort_column
+        reverse = not self._sort_reverse if self._sort_column is not None else True
+        self.sort_by(column, reverse=reverse)
+        return column, reverse
+
+    def sort_by(self, column: int, *, reverse: bool | None = None) -> None:
+        """Sort by a column, ascending unless `reverse`; without `reverse`, the same column again reverses the order."""
+        if reverse is not None:
+            self._sort_column, self._sort_reverse = column, reverse
+        elif self._sort_column == column:
             self._sort_reverse = not self._sort_reverse
         else:
             self._sort_column, self._sort_reverse = column, False
@@ -252,8 +313,8 @@ class RowList(ScrollView, can_focus=True):
 
     def _apply_sort(self) -> None:
         col = self._sort_column
-        if col is None:
-            return
+        if col is None or (self._order is None and (col, self._sort_reverse) == self._presorted):
+            return  # the rows as given are already in this order
         value, tags = self._sort_value, self._tags
         order = sorted(range(len(tags)), key=lambda i: value(tags[i], col), reverse=self._sort_reverse)
         self._keys = [self._keys[i] for i in order]
@@ -336,6 +397,8 @@ class RowList(ScrollView, can_focus=True):
         assert isinstance(view, list)
         view.extend(i for i in itertools.islice(rows, pos, None) if q in search[i])
         self._set_row_count(len(view))
+        if self.show_counter:
+            self._refresh_header()  # the match count is whole now
 
     def search_keys(self) -> list[str]:
         """Every row's search key in display order, made now if they were not given yet."""
@@ -372,6 +435,8 @@ class RowList(ScrollView, can_focus=True):
         else:  # nothing scrolled: only the line the cursor left and the one it reached change
             self.refresh_line(old + 1)
             self.refresh_line(new + 1)
+            if self.show_counter:
+                self._refresh_header()  # the counter's row number
         self._announce()
 
     def _announce(self) -> None:
@@ -442,7 +507,63 @@ class RowList(ScrollView, can_focus=True):
         return [c.width if c.width is not None else share for c in self.columns]
 
     def _line(self, cells: Sequence[str], widths: list[int]) -> str:
-        return " " + "  ".join(set_cell_size(c, w) for c, w in zip(cells, widths))
+        return " " + "  ".join(map(fit, cells, widths))
+
+    def counter_text(self) -> str:
+        """`row/rows`, or `row/matches of rows` while filtering (`+` while a paint-first filter is still counting)."""
+        total = len(self._keys)
+        shown = len(self._view)
+        at = self.cursor + 1 if shown else 0
+        if not self._query:
+            return f"{at}/{total}"
+        return f"{at}/{shown}{'+' if self._scan is not None else ''} of {total}"
+
+    def _titles(self, widths: list[int]) -> list[str]:
+        """Each column's title cut to its width (with an ellipsis); the sort column's with its direction (▲
+        ascending, ▼ descending), which may take one cell of the gap after it."""
+        titles: list[str] = []
+        for i, (column, w) in enumerate(zip(self.columns, widths)):
+            title = column.title
+            if i == self._sort_column:
+                arrow = ARROWS[self._sort_reverse]
+                if len(title) + 2 <= w:
+                    title = f"{title} {arrow}"
+                elif len(title) + 1 <= w + (1 if i < len(widths) - 1 else 0):
+                    title = title + arrow
+                else:
+                    title = fit(title, max(w - 1, 1)).rstrip() + arrow
+            titles.append(title if cell_len(title) > w else fit(title, w))
+        return titles
+
+    def _header(self, widths: list[int], width: int) -> str:
+        """The titles and, with `show_counter`, the counter: at the right end when it fits after the last title,
+        else at the right of the first shared-width column (the widest, its title short); never over a title."""
+        titles = self._titles(widths)
+        counter = self.counter_text() + " " if self.show_counter else ""
+        if counter:
+            last = " " + "  ".join(titles)
+            if cell_len(last.rstrip()) + 1 + len(counter) > width:
+                flex = next((i for i, c in enumerate(self.columns) if c.width is None), None)
+                if flex is not None and cell_len(titles[flex].rstrip()) + len(counter) < widths[flex]:
+                    titles[flex] = fit(titles[flex].rstrip(), widths[flex] - len(counter) + 1) + counter[:-1]
+                    counter = ""
+        parts: list[str] = []
+        for i, title in enumerate(titles):
+            parts.append(title)
+            if i < len(titles) - 1:
+                parts.append(" " if cell_len(title) > widths[i] else "  ")  # an arrow took a cell of the gap
+        text = " " + "".join(parts)
+        if not counter:
+            return fit(text, width)
+        room = width - len(counter)
+        text = text.rstrip()
+        if cell_len(text) > room - 1:
+            text = fit(text, max(room - 1, 0))
+        return fit(text, room) + counter
+
+    def _refresh_header(self) -> None:
+        if self.is_mounted:
+            self.refresh(Region(0, 0, self.size.width, 1))
 
     def render_line(self, y: int) -> Strip:
         self.lines_rendered += 1
@@ -450,7 +571,7 @@ class RowList(ScrollView, can_focus=True):
         widths = self._widths(width)
         if y == 0:
             style = self.get_component_rich_style("rowlist--header")
-            return Strip([Segment(set_cell_size(self._line([c.title for c in self.columns], widths), width), style)])
+            return Strip([Segment(self._header(widths, width), style)])
         index = int(self.scroll_y) + y - 1
         if index >= len(self._view):
             if index == 0 and not self._view:
@@ -462,7 +583,7 @@ class RowList(ScrollView, can_focus=True):
         style = self.get_component_rich_style("rowlist--cursor" if index == self.cursor else "rowlist--row")
         if self._dimmed is not None and self._dimmed(tag):
             style += DIM  # the theme's colours, dimmed (a terminal's faint attribute: every theme, ansi too)
-        return Strip([Segment(set_cell_size(self._line(self._cells(tag), widths), width), style)])
+        return Strip([Segment(fit(self._line(self._cells(tag), widths), width), style)])
 
     def on_resize(self, event: events.Resize) -> None:
         self._complete()  # a taller list may show rows past what a paint-first filter scanned
