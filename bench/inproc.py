@@ -393,6 +393,70 @@ async def bench_mem(path: Path, user: str) -> dict[str, Any]:
 # -- the floor: an Input whose handler does nothing --------------------------------------------------------
 
 
+def p99(xs: list[float | None]) -> float | None:
+    """The 99th percentile (nearest rank) of the samples that finished."""
+    got = sorted(x for x in xs if x is not None)
+    if not got:
+        return None
+    return got[min(len(got) - 1, max(0, int(round(0.99 * len(got))) - 1))]
+
+
+async def bench_load(path: Path, user: str, keys: int, every: float) -> dict[str, Any]:
+    """Key to repaint (j / k, the cursor moving and the details following) while another process saves every
+    `every` seconds: the app's poll sees a new file each second, re-reads it and rebuilds the rows in a worker
+    thread, and the UI thread swaps them in. Median and p99 over `keys` keys, pressed at a person's pace (20 ms
+    after the last repaint) and at random moments of the save cycle."""
+    import random
+    import subprocess
+
+    from tui.widgets.row_list import RowList
+
+    app = make_app(path, user)
+    hook = RenderHook()
+    refreshes = 0
+    out: dict[str, Any] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        ok = await wait_until(lambda: bool(app.screen.query(RowList)) and app.screen.query_one(RowList).total_count > 0)
+        if not ok:
+            return {"error": "the RowList never got rows"}
+        screen = app.screen
+        rl = screen.query_one(RowList)
+        rl.focus()
+        real_refresh = app._refresh_screens
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal refreshes
+            refreshes += 1
+            return real_refresh(*args, **kwargs)
+
+        app._refresh_screens = counting  # type: ignore[method-assign]
+        await pilot.pause()
+        hook.install(screen)
+        saver = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parent / "saver.py"), str(path),
+                                  "--every", str(every), "--seconds", "600"], stdout=subprocess.PIPE)
+        try:
+            await wait_until(lambda: refreshes > 0, timeout=60)
+            rng = random.Random(5)
+            samples: list[float | None] = []
+            for i in range(keys):
+                down = rl.cursor < 3 or (i % 8 < 4 and rl.cursor < rl.row_count - 2)
+                want = rl.cursor + (1 if down else -1)
+                wall, _work = await hook.timed_press(pilot, "j" if down else "k", lambda want=want: rl.cursor == want)
+                samples.append(wall)
+                await asyncio.sleep(rng.random() * every)
+        finally:
+            saver.send_signal(2)
+            try:
+                saved = orjson.loads(saver.communicate(timeout=30)[0] or b"{}")
+            except Exception:
+                saver.kill()
+                saved = {}
+        out = {"wall_ms": med(samples), "wall_p99_ms": p99(samples), "samples": samples, "keys": keys,
+               "timeouts": sum(s is None for s in samples), "refreshes": refreshes, "saver": saved}
+        await pilot.press("q")
+    return out
+
+
 async def bench_floor(trials: int) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from textual.widgets import Input
@@ -416,21 +480,38 @@ async def bench_floor(trials: int) -> dict[str, Any]:
         both = type_pairs + back_pairs
         return {
             "key": {"wall_ms": med([p[0] for p in both]), "work_ms": med([p[1] for p in both]),
+                    "wall_p99_ms": p99([p[0] for p in both]),
                     "wall_samples": [p[0] for p in both], "work_samples": [p[1] for p in both]},
         }
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("what", choices=["tui", "floor", "mem"])
+    p.add_argument("what", choices=["tui", "floor", "mem", "load"])
+    p.add_argument("--keys", type=int, default=200, help="load: keys pressed while the other process saves")
+    p.add_argument("--every", type=float, default=0.2, help="load: seconds between the other process's saves")
     p.add_argument("store", nargs="?", type=Path)
     p.add_argument("--trials", type=int, default=10)
     p.add_argument("--user", default="alice")
     args = p.parse_args()
     os.environ.setdefault("APPDECK_CONFIG", os.devnull)
-    if args.what in ("tui", "mem") and (args.store is None or not args.store.is_file()):
+    if args.what in ("tui", "mem", "load") and (args.store is None or not args.store.is_file()):
         p.error(f"no store file {args.store} (the app would create an empty one)")
-    if args.what == "tui":
+    if args.what == "load":  # the other process writes: work on a copy
+        import shutil
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="appdeck-bench-load-", dir=args.store.resolve().parent))
+        try:
+            copy = work / "store.json"
+            shutil.copyfile(args.store, copy)
+            from run import verify_store
+
+            verify_store(copy, args.user)
+            result = asyncio.run(bench_load(copy, args.user, args.keys, args.every))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    elif args.what == "tui":
         # the live-refresh figure writes to the store: work on a copy
         import shutil
         import tempfile
