@@ -25,6 +25,10 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APPDECK_USER", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("APPDECK_LOCK_TIMEOUT", "2")
+    # Logos: never fetched from a test unless it says so (no test sends traffic to any address but 127.0.0.1), and
+    # a cache of its own.
+    monkeypatch.setenv("APPDECK_THUMBNAILS", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 @pytest.fixture
