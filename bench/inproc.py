@@ -443,7 +443,7 @@ async def bench_load(path: Path, user: str, keys: int, every: float) -> dict[str
                 want = rl.cursor + (1 if down else -1)
                 wall, _work = await hook.timed_press(pilot, "j" if down else "k", lambda want=want: rl.cursor == want)
                 samples.append(wall)
-                await asyncio.sleep(rng.random() * every)
+                await asyncio.sleep(rng.random() * min(every, 0.2))
         finally:
             saver.send_signal(2)
             try:

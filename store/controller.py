@@ -114,6 +114,7 @@ class AppEntry:
     description: str
     url: str
     pinned: bool
+    thumbnail_url: str | None = None  # the logo's URL (issue 14)
 
 
 def _plural(n: int, word: str) -> str:
@@ -423,13 +424,15 @@ class Controller:
         mine = self.my_groups()
         built = policy.app_visibility("applications", role, self.user, mine)
         entries = [
-            AppEntry("built", r["id"], r.get("name", ""), r.get("description", ""), r.get("app_url", ""), False)
+            AppEntry("built", r["id"], r.get("name", ""), r.get("description", ""), r.get("app_url", ""), False,
+                     r.get("thumbnail_url"))
             for r in self._data().get("apps", {}).values()
             if built(r)
         ]
         registered = policy.registered_visibility(role, mine)
         entries += [
-            AppEntry("registered", r["id"], r.get("name", ""), r.get("description", ""), r.get("url", ""), bool(r.get("pinned")))
+            AppEntry("registered", r["id"], r.get("name", ""), r.get("description", ""), r.get("url", ""), bool(r.get("pinned")),
+                     r.get("thumbnail_url"))
             for r in self._data().get("registered", {}).values()
             if registered(r)
         ]

@@ -268,17 +268,19 @@ class AppdeckApp(App[None]):
     def _poll_in_thread(self) -> None:
         if self._reads is None:
             return
+        prepared: dict[int, object] = {}
+        # The lock is held until the rows are made: the next tick's poll cannot accept newer data meanwhile (which
+        # would make these rows stale on arrival, and the UI thread would have to make them itself).
         with self._poll_lock:
             problem, changed = self._reads.poll()
-        prepared: dict[int, object] = {}
-        if changed:  # the new rows of every list in the stack, made here rather than between two keys
-            for screen in list(self.screen_stack):
-                prepare = getattr(screen, "prepare_rows", None)
-                if prepare is not None:
-                    try:
-                        prepared[id(screen)] = prepare()
-                    except Exception:  # made again on the UI thread, which reports any error
-                        pass
+            if changed:  # the new rows of every list in the stack, made here rather than between two keys
+                for screen in list(self.screen_stack):
+                    prepare = getattr(screen, "prepare_rows", None)
+                    if prepare is not None:
+                        try:
+                            prepared[id(screen)] = prepare()
+                        except Exception:  # made again on the UI thread, which reports any error
+                            pass
         if problem is not None or changed or self.store_problem is not None:
             self.call_from_thread(self._polled, problem, changed, prepared)
 

@@ -176,3 +176,35 @@ def test_the_store_changes_sentence_names_the_apps() -> None:
     many.added.append(A("D"))  # type: ignore[arg-type]
     assert many.sentence() == "The store changed: 3 changed (“A”, “B” and 1 more); 1 added (“D”)."
     assert not StoreChanges()
+
+
+async def test_a_sorted_list_is_sorted_and_indexed_by_the_worker_after_another_users_save(
+        demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the list sorted by a column (o), another user's save: the worker sorts and indexes the new rows for that
+    sort; the UI thread sorts nothing, and the order is the one a fresh sort gives."""
+    from tui.widgets.row_list import RowList
+
+    app = make_app(demo_path, "root")
+    main = threading.get_ident()
+    sorted_on_main: list[int] = []
+    real_sort = RowList._apply_sort
+
+    def spy(self: RowList) -> None:
+        if threading.get_ident() == main and self._sort_column not in (None, 0):
+            sorted_on_main.append(1)
+        real_sort(self)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")  # by type
+        await pilot.pause()
+        lst = row_list(app)
+        assert lst.sort_state[0] == 1
+        monkeypatch.setattr(RowList, "_apply_sort", spy)
+        other = Controller(demo_path, "dev-ana")
+        docs = next(a for a in other.list_apps("developers") if a.name == "Docs Site")
+        other.update_app(docs.id, {"advanced": True, "app_type": "m2m"})
+        assert await wait_for(pilot, lambda: "was changed by dev-ana" in sent_text(app))
+        assert not sorted_on_main
+        kinds = [lst.tag_of(k).kind for k in lst.visible_keys()]
+        assert kinds == sorted(kinds)
+        assert lst.tag_of(docs.id).kind == "m2m"

@@ -18,7 +18,7 @@ from store.text import safe
 from store.vocabulary import APP_TYPE_SHORT, SHARING_SHORT, AppAction
 from tui.screens.common import ListScreen, notify_error, settle_memory, short_time
 from tui.widgets.details_pane import DetailsArea, DetailsPane
-from tui.widgets.row_list import Column, RowList, search_key
+from tui.widgets.row_list import Arranged, Column, RowList, search_key
 
 if TYPE_CHECKING:
     from store.controller import Controller, TrashEntry
@@ -68,6 +68,7 @@ class Prepared(NamedTuple):
     keys: list[str]
     search: list[str]
     changes: StoreChanges
+    arranged: Arranged
 
 
 class Warm(NamedTuple):
@@ -169,8 +170,11 @@ class DevelopersScreen(ListScreen):
         list already shows), and what changed. `reload(prepared=...)` then only swaps them in."""
         source = self.deck.reads_data()
         apps = self.deck.controller.list_apps(self.VIEW)
-        keys, search, changes = self._rows_for(apps, self.query_one(RowList).snapshot())
-        return Prepared(source, apps, keys, search, changes)
+        lst = self.query_one(RowList)
+        keys, search, changes = self._rows_for(apps, lst.snapshot())
+        arranged = lst.arrange_rows(keys, search, apps, _sort_value_of)
+        gc.freeze()  # what was just made leaves the collector's reach here, not between two keys
+        return Prepared(source, apps, keys, search, changes, arranged)
 
     def reload(self, *, keep: str | None = None, external: bool = False, prepared: Prepared | None = None) -> None:
         """Show the apps as the controller lists them now and keep the cursor on the same app (or, when it is gone,
@@ -189,16 +193,17 @@ class DevelopersScreen(ListScreen):
                 keys, search, changes = warm.keys, warm.search, StoreChanges()
             else:
                 keys, search, changes = self._rows_for(apps, lst.snapshot())
+            arranged = None
         else:
-            apps, keys, search, changes = prepared.apps, prepared.keys, prepared.search, prepared.changes
+            apps, keys, search, changes, arranged = (prepared.apps, prepared.keys, prepared.search, prepared.changes,
+                                                     prepared.arranged)
         lst.set_source(keys, search, apps, cells=_cells_of, sort_value=_sort_value_of, keep_key=keep, search_of=_search_of,
-                       dimmed=_disabled)
+                       dimmed=_disabled, arranged=arranged)
         if search is None:
             self._search_in_thread(lst, apps)
         if prepared is None:
             settle_memory()
-        else:  # the worker made the rows: no collection between two keys; the live objects leave the collector's reach
-            gc.freeze()
+        # else the worker made the rows and froze them: no collection between two keys
         if self.last_deleted is not None and not self._still_trashed(self.last_deleted.app.id):
             self.last_deleted = None  # restored or purged meanwhile (the Trash view, the CLI): nothing for z to undo
         self.show_details()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import queue
+import sys
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +40,55 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(set_cell_size(text, width - 1).rstrip(" ") + ELLIPSIS, width)  # a wide character cut: padded
+
+
+_to_free: queue.SimpleQueue[list[Any]] | None = None
+
+
+def _free_later(containers: list[Any]) -> None:
+    """Hand `containers` to the one freeing thread (started on first use; putting is instant: no thread start
+    between two keys)."""
+    global _to_free
+    if _to_free is None:
+        _to_free = queue.SimpleQueue()
+        threading.Thread(target=_freeing, args=(_to_free,), name="rowlist-free", daemon=True).start()
+    _to_free.put(containers)
+
+
+def _freeing(todo: queue.SimpleQueue[list[Any]]) -> None:
+    while True:
+        _free_in_slices(todo.get())
+
+
+def _free_in_slices(containers: list[Any]) -> None:
+    """In a thread: free the lists and dicts a new source replaced, a slice at a time, so that no single call holds
+    the interpreter for the milliseconds freeing 100,000 entries takes (the UI thread gets it back between slices).
+    A container someone else still holds (a worker's snapshot) is only let go: it is freed when they are done."""
+    while containers:
+        c = containers.pop()
+        if sys.getrefcount(c) > 2:  # `c` and getrefcount's argument: anything more is another holder
+            continue
+        if type(c) is list:
+            while c:
+                del c[-4096:]
+        elif type(c) is dict:
+            pop = c.popitem
+            while c:
+                for _ in range(min(4096, len(c))):
+                    pop()
+        del c
+
+
+class Arranged(NamedTuple):
+    """New rows sorted and indexed off the UI thread (`RowList.arrange_rows`), for the sort `state` they were made for."""
+
+    state: tuple[int | None, bool, tuple[int, bool] | None]
+    tags_in: list[Any]  # the caller's tags, as given to `set_source`
+    keys: list[str]
+    search: list[str]
+    tags: list[Any]
+    order: list[int] | None
+    positions: dict[str, int]  # key -> row
 
 
 @dataclass(frozen=True)
@@ -105,6 +157,7 @@ class RowList(ScrollView, can_focus=True):
     """
 
     PAINT_FIRST_FROM = 20_000  # rows to scan from which a filter paints the screen before scanning the rest
+    FREE_IN_THREAD_FROM = 20_000  # rows from which the rows a new source replaces are freed in a thread
     cursor: reactive[int] = reactive(0, init=False, repaint=False)  # the watcher repaints only the two lines
 
     class Highlighted(Message):
@@ -232,6 +285,7 @@ class RowList(ScrollView, can_focus=True):
         keep_key: str | None = None,
         search_of: Callable[[Any], str] | None = None,
         dimmed: Callable[[Any], bool] | None = None,
+        arranged: Arranged | None = None,
     ) -> None:
         """Replace every row: parallel lists of keys, search keys and tags; `cells(tag)` makes a line's display cells
         (already safe) only when it is drawn, `sort_value(tag, column)` a column's sort value. No per-row object is
@@ -246,14 +300,25 @@ class RowList(ScrollView, can_focus=True):
             old = (self._keys, self._view, self.cursor)  # where a row that went away was, to find its neighbour
         else:
             old = None
+        # The rows replaced: their last references are dropped in a thread, so freeing 100,000 keys, search keys
+        # and index entries never happens between two keys.
+        replaced = [self._keys, self._search, self._tags, self._source, self._order, self._index]
         self._keys, self._search, self._tags = keys, search, tags
         self._source, self._order, self._search_of = tags, None, search_of
         self._cells, self._sort_value, self._dimmed = cells, sort_value, dimmed
-        self._apply_sort()
-        self._index = {k: i for i, k in enumerate(self._keys)}
+        if arranged is not None and arranged.state == self._sort_state() and arranged.tags_in is tags:
+            # sorted and indexed by a worker (`arrange_rows`) for this very sort: nothing of 100,000 rows is done here
+            self._keys, self._search, self._tags, self._order, self._index = (arranged.keys, arranged.search,
+                                                                               arranged.tags, arranged.order, arranged.positions)
+        else:
+            self._apply_sort()
+            self._index = {k: i for i, k in enumerate(self._keys)}
         if old is not None and key not in self._index:  # the row went away (deleted here or by someone else)
             key = self._neighbour(*old)
+        old = None
         self._refilter(key)
+        if len(keys) > self.FREE_IN_THREAD_FROM:
+            _free_later(replaced)
 
     def _neighbour(self, keys: list[str], view: Sequence[int], at: int) -> str | None:
         """The row shown after position `at` of the old rows that is still there, else the nearest one before it."""
@@ -310,6 +375,23 @@ class RowList(ScrollView, can_focus=True):
         self._apply_sort()
         self._index = {k: i for i, k in enumerate(self._keys)}
         self._refilter(key)
+
+    def _sort_state(self) -> tuple[int | None, bool, tuple[int, bool] | None]:
+        return self._sort_column, self._sort_reverse, self._presorted
+
+    def arrange_rows(self, keys: list[str], search: list[str], tags: list[Any], sort_value: Callable[[Any, int], Any]) -> Arranged:
+        """What `set_source` does to new rows before showing them, done by the caller's worker thread: sorted the
+        way the list sorts now, and the key -> row index. Reads only the sort state; `set_source(arranged=...)`
+        uses the result when the sort is still the same (else it sorts again itself)."""
+        state = self._sort_state()
+        col, reverse, presorted = state
+        order: list[int] | None = None
+        if col is not None and (col, reverse) != presorted:
+            order = sorted(range(len(tags)), key=lambda i: sort_value(tags[i], col), reverse=reverse)
+            keys, search, tags_out = [keys[i] for i in order], [search[i] for i in order], [tags[i] for i in order]
+        else:
+            tags_out = tags
+        return Arranged(state, tags, keys, search, tags_out, order, {k: i for i, k in enumerate(keys)})
 
     def _apply_sort(self) -> None:
         col = self._sort_column
