@@ -106,18 +106,22 @@ def test_snapshot_developers_list(snap_compare: Any, frozen_demo: Path, size: tu
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_details_of_an_advanced_app(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
     """Legacy Intranet (a Regular Web Application owned by dev-lee) highlighted: type RWA, token auth
-    client_secret_basic, its callback list not marked derived while login/logout are, and the secret '(owner only)'."""
+    client_secret_basic, its callback list not marked derived while login/logout are, a wrapped value continuing
+    under the value column, and the secret '(owner only: dev-lee)'."""
     assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Legacy Intranet"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_form_with_errors(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
-    """The new-app form after ctrl+s with a name containing '<' and an app URL without a scheme: the banner says
-    'Not saved', each field shows its error in red (the URL error suggests https://portal.io), nothing is saved."""
+    """The new-app form after ctrl+s with a name containing '<' and an app URL without a scheme: the title and the
+    first fields stay visible, each field shows its error under it in red (the URL error suggests https://portal.io),
+    the line above the buttons says 'Not saved' and how many problems, the dialog's own footer (ctrl+s, esc, q Quit,
+    f1 Help) is at the bottom; nothing is saved."""
 
     async def run(pilot: Pilot[Any]) -> None:
         await pilot.pause()
         await pilot.press("n", *"<P>", "tab", "tab", *"portal.io", "ctrl+s")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         steady_inputs(pilot)
         pilot.app.screen.query_one("#form-body").scroll_home(animate=False)
@@ -128,15 +132,51 @@ def test_snapshot_form_with_errors(snap_compare: Any, frozen_demo: Path, size: t
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_sharing_panel(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
     """The sharing panel of Preview Deployments: 'Specific groups' chosen, the platform group checked among mobile,
-    payments and platform, and the line saying sharing controls visibility, not who can log in."""
+    payments and platform, the line saying sharing controls visibility, not who can log in, and the dialog's own
+    footer (ctrl+s Save, esc Cancel), not the list's keys."""
     assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Preview Deployments", "s"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_credentials(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
     """Customer Portal (root's own app) after c: the details pane, scrolled to the credentials, shows the client ID
-    Cid01… and the secret masked as bullets with 'r reveals · C copies'; a toast says the client ID was copied,
-    without its value."""
+    Cid01… and the secret masked as bullets with 'r reveals · C copies'; the status line above the footer (not a
+    toast over the details) says the client ID was copied, without its value."""
     assert snap_compare(
         snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Customer Portal", "c", "enter", "down", "down", "down")
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_help(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """? on the Developers view: appdeck's own help screen, full width, the keys of the list grouped (Move, Actions,
+    Views, App) with their descriptions, no Textual scrolling keys; its footer says how to scroll and close it."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_settings_users(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """S then 2: Settings on the Users tab: every member with login, name, role and apps owned, the tabs 1/2/3 at the
+    top, the status line and a footer with n New, e Edit, d Remove, escape Back, q Quit and ? Help."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("S")
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_audit_of_an_app(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
+    """a on Customer Portal: the audit trail of that app only (the top bar names it), newest first, with when, who,
+    action and what changed, the highlighted entry in full below."""
+    assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Customer Portal", "a"))

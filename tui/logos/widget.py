@@ -28,6 +28,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from rich.color import Color as RichColor
@@ -226,6 +227,8 @@ class Logo(Widget):
         if self._settings is None:
             config = getattr(self.app, "config", None)
             self._settings = thumbnail_settings(config if isinstance(config, dict) else {})
+        if self._settings.cache_dir is None:  # found once (platformdirs), not on every cursor move
+            self._settings = replace(self._settings, cache_dir=self._settings.cache_path())
         return self._settings
 
     @property

@@ -184,6 +184,11 @@ class AppFormScreen(Dialog[Saved | None]):
         yield Label(label, classes="field-label")
         yield Input(value=safe(value), placeholder=PLACEHOLDERS.get(field, ""), id=field)
         yield Static("", id=f"error-{field}", classes="field-error")
+        if field == "thumbnail_url":  # the logo, its real size, and a warning off 150x150 (issue 14)
+            from tui.logos.preview import ThumbnailPreview
+
+            shown = self.editing or self.duplicate_of
+            yield ThumbnailPreview(value, shown.name if shown is not None else "", id="thumbnail-preview")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -320,6 +325,10 @@ class AppFormScreen(Dialog[Saved | None]):
         self.query_one("#preview", Static).update(Content.assemble(*parts[:-1]))
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "thumbnail_url":
+            from tui.logos.preview import ThumbnailPreview
+
+            self.query_one("#thumbnail-preview", ThumbnailPreview).set_url(event.value, self.query_one("#name", Input).value)
         if self._loaded and event.input.id:
             self.touched.add(event.input.id)
             self._save_errors.pop(event.input.id, None)

@@ -20,6 +20,29 @@ from textual.style import Style as VisualStyle
 from textual.visual import Visual
 
 
+def _wrap_plain(text: str, width: int) -> list[str] | None:
+    """`text` (one line, no tabs) wrapped at spaces to `width` cells; None when it is not that simple (a word wider
+    than the width, a newline or a tab: the general text layout does those)."""
+    if width <= 0 or "\n" in text or "\t" in text:
+        return None
+    lines: list[str] = []
+    line: str | None = None
+    used = 0
+    for word in text.split(" "):
+        size = cell_len(word)
+        if size > width:
+            return None
+        if line is None:
+            line, used = word, size
+        elif used + 1 + size > width:
+            lines.append(line.rstrip(" "))
+            line, used = word, size
+        else:
+            line, used = f"{line} {word}", used + 1 + size
+    lines.append((line or "").rstrip(" "))
+    return lines
+
+
 class DetailsPane(ScrollView, can_focus=True):
     """Shows one Content (the highlighted app's fields), wrapped to the width, scrolled with the keys.
 
@@ -103,7 +126,13 @@ class DetailsPane(ScrollView, can_focus=True):
             else:
                 # A hanging indent: the value wraps within its own column, its continuation lines under its start
                 # (at column 0 they read like new fields).
-                wrapped = Visual.to_strips(self, Content(value) if isinstance(value, str) else value, width - indent, None, style, pad=True)
+                room = width - indent
+                lines = _wrap_plain(value, room) if isinstance(value, str) else None
+                if lines is not None:  # plain text: wrapped here, without the general text layout (the logo beside
+                    # the pane makes more lines wrap, and each cost a fraction of a millisecond that way)
+                    wrapped = [Strip([Segment(line, plain), Segment(" " * (room - cell_len(line)), plain)], room) for line in lines]
+                else:
+                    wrapped = Visual.to_strips(self, Content(value) if isinstance(value, str) else value, room, None, style, pad=True)
                 head, pad = Strip([Segment(label, bold)], indent), Strip([Segment(" " * indent, plain)], indent)
                 strips += [Strip.join([head if i == 0 else pad, line]) for i, line in enumerate(wrapped)]
         return strips
@@ -151,12 +180,13 @@ class DetailsArea(Horizontal):
     """The details pane with the highlighted app's logo at its left (issue 14): `show_app(url, name)` on every
     cursor move, `show_app(None, None)` when no app is highlighted (the logo is hidden).
 
-    The logo is a fixed-size `Logo` (16x8 cells where the area has 8 rows for it, which it has at 80x24: the area
-    is 45% of the screen, 9 rows under its rule); a shorter area gets a smaller logo of the same 2:1 shape, and below
-    3 rows or 60 columns none. Its size changes only on a resize; a cursor move repaints the logo's cells and
-    re-wraps the pane's text, never a layout of the screen. The area takes the pane's place in the screen: its
-    height, its top rule and its background (app.tcss styles `#details`; the pane keeps that id, and its inline
-    styles here make it fill the area)."""
+    The logo is a fixed-size `Logo`: 16x8 cells where the area has 8 rows for it, which it has at 80x24 (the area
+    is 45% of the screen, 8 rows under its rule). A shorter area gets a smaller logo of the same 2:1 shape; below
+    3 rows or 60 columns, or with logos off (mode "off"), there is none and the fields get the whole width. Its
+    size changes only on a resize; a cursor move repaints the logo's cells and re-wraps the pane's text, never a
+    layout of the screen. The area takes the pane's place in the screen: its height, its top rule and its
+    background (app.tcss styles `#details`; the pane keeps that id, and its inline styles here make it fill the
+    area)."""
 
     DEFAULT_CSS = """
     DetailsArea { height: 45%; border-top: solid $primary; background: $surface; }
@@ -174,6 +204,7 @@ class DetailsArea(Horizontal):
         pane.styles.border_top = ("none", "black")
         self.logo = Logo(None, "", cells=self.MAX_CELLS, id="details-logo")
         self._wanted: tuple[str | None, str] | None = None  # the app shown; None: no app (the logo hidden)
+        self._cells: tuple[int, int] | None = None  # the logo's size for the area's size (None: no room, or not sized yet)
 
     def compose(self) -> ComposeResult:
         yield self.logo
@@ -182,8 +213,8 @@ class DetailsArea(Horizontal):
     def cells_for(self, width: int, height: int) -> tuple[int, int] | None:
         """The logo's size in an area of `width`x`height` cells (under its rule); None: no room for one."""
         rows = min(self.MAX_CELLS[1], height)
-        if rows < 3 or width < 60:
-            return None
+        if rows < 3 or width < 60 or not self.logo.settings.enabled:
+            return None  # no room; or logos are off ([thumbnails] mode): the fields get the whole width
         return rows * 2, rows
 
     def show_app(self, url: str | None, name: str | None) -> None:
@@ -195,15 +226,16 @@ class DetailsArea(Horizontal):
         self._sync()
 
     def _sync(self) -> None:
-        size = self.content_region.size if self.is_mounted else None
-        cells = self.cells_for(size.width, size.height) if size else self.MAX_CELLS
+        cells = self._cells
         shown = cells is not None and self._wanted is not None
-        if cells is not None and cells != self.logo.cells:
-            self.logo.set_cells(cells)
         if self.logo.display != shown:
             self.logo.display = shown  # only between an app and none (an empty filter), or on a resize
         if self._wanted is not None:
             self.logo.set_app(*self._wanted)
 
     def on_resize(self, event: events.Resize) -> None:
+        size = self.content_region.size
+        self._cells = self.cells_for(size.width, size.height)
+        if self._cells is not None and self._cells != self.logo.cells:
+            self.logo.set_cells(self._cells)
         self._sync()
