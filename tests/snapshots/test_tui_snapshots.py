@@ -105,9 +105,10 @@ def test_snapshot_developers_list(snap_compare: Any, frozen_demo: Path, size: tu
 
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_details_of_an_advanced_app(snap_compare: Any, frozen_demo: Path, size: tuple[int, int]) -> None:
-    """Legacy Intranet (a Regular Web Application owned by dev-lee) highlighted: type RWA, token auth
-    client_secret_basic, its callback list not marked derived while login/logout are, a wrapped value continuing
-    under the value column, and the secret '(owner only: dev-lee)'."""
+    """Legacy Intranet (a Regular Web Application owned by dev-lee) highlighted, the row counter 4/9, Edit, Share and
+    Delete dimmed in the footer (not root's app): the details show type RWA with token auth client_secret_basic; at
+    80x24 the pane's first 8 fields (the rest scroll), at 120x40 also the callback list not marked derived while
+    login/logout are, and the secret '(owner only: dev-lee)'."""
     assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Legacy Intranet"))
 
 
@@ -180,3 +181,72 @@ def test_snapshot_audit_of_an_app(snap_compare: Any, frozen_demo: Path, size: tu
     """a on Customer Portal: the audit trail of that app only (the top bar names it), newest first, with when, who,
     action and what changed, the highlighted entry in full below."""
     assert snap_compare(snapshot_app(frozen_demo), terminal_size=size, run_before=go_to("Customer Portal", "a"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_applications_tiles(snap_compare: Any, frozen_demo: Path, size: tuple[int, int], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """tab then v: the Applications view as tiles (half-cell logos): the pinned Status Page first with a ★, then the
+    other apps by name; Customer Portal's and Status Page's logos drawn from images served on 127.0.0.1, every other
+    tile the initials of its name; each tile's name, description and URL; the highlighted tile's border; the footer
+    with v Tiles, q Quit and ? Help."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "logos"))
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from logo_helpers import png
+
+    from store.controller import Controller
+    from tui.logos import fetch
+    from tui.logos.widget import Logo
+    from tui_helpers import record_notifications
+
+    images = {"/portal.png": png(150, 150, "royalblue"), "/status.png": png(150, 150, "seagreen")}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = images.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        data = json.loads(frozen_demo.read_text(encoding="utf-8"))
+        for table, name, path in (("apps", "Customer Portal", "/portal.png"), ("registered", "Status Page", "/status.png")):
+            for rec in data[table].values():
+                if rec["name"] == name:
+                    rec["thumbnail_url"] = base + path
+        frozen_demo.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        monkeypatch.setenv("APPDECK_THUMBNAILS", "halfcell")
+        monkeypatch.setattr(Logo, "delay", 0.0)
+        fetch.forget_memory()
+        app = AppdeckApp(Controller(frozen_demo, "root"), config={"thumbnails": {"allow_private_hosts": True}})
+        record_notifications(app)
+
+        async def run(pilot: Pilot[Any]) -> None:
+            await pilot.pause()
+            await pilot.press("tab")
+            await pilot.pause()
+            await pilot.press("v")
+            for _ in range(20):
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause(0.05)
+
+        assert snap_compare(app, terminal_size=size, run_before=run)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        fetch.forget_memory()

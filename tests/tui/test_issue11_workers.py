@@ -21,6 +21,27 @@ def status(app: Any) -> str:
     return str(app.screen.query_one(StatusLine).text)
 
 
+def hold_lock(path: Path) -> Any:
+    """Another holder of the store's lock (flock is per open file: a second open in this process conflicts too);
+    returns the function that lets it go."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with StoreFile(path).lock():
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(5)
+
+    def let_go() -> None:
+        release.set()
+        holder.join(5)
+
+    return let_go
+
+
 async def wait_for(pilot: Any, pred: Any, steps: int = 250) -> bool:
     for _ in range(steps):
         if pred():
@@ -100,17 +121,7 @@ async def test_a_change_waiting_for_a_busy_store_says_so_and_escape_cancels_it(d
         target = screen.current
         assert target is not None
         before = demo_path.read_bytes()
-        held = threading.Event()
-        release = threading.Event()
-
-        def hold() -> None:
-            with StoreFile(demo_path).lock():
-                held.set()
-                release.wait(20)
-
-        holder = threading.Thread(target=hold, daemon=True)
-        holder.start()
-        assert held.wait(5)
+        release = hold_lock(demo_path)
         failures: list[str] = []
         try:
             screen.run_change(lambda: app.controller.set_enabled(target.id, False), lambda r: None, what="Disabling",
@@ -124,8 +135,7 @@ async def test_a_change_waiting_for_a_busy_store_says_so_and_escape_cancels_it(d
             await app.workers.wait_for_complete()
             await pilot.pause()
         finally:
-            release.set()
-            holder.join(5)
+            release()
         assert failures and "cancelled the wait" in failures[0]
         assert demo_path.read_bytes() == before
         assert not screen.changing
@@ -139,21 +149,11 @@ async def test_a_change_waiting_for_the_lock_goes_through_once_it_is_free(demo_p
         assert isinstance(screen, DevelopersScreen)
         target = screen.current
         assert target is not None
-        held, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with StoreFile(demo_path).lock():
-                held.set()
-                release.wait(20)
-
-        holder = threading.Thread(target=hold, daemon=True)
-        holder.start()
-        assert held.wait(5)
+        release = hold_lock(demo_path)
         results: list[Any] = []
         screen.run_change(lambda: app.controller.set_enabled(target.id, False), results.append, what="Disabling")
         assert await wait_for(pilot, lambda: "waiting for the store" in status(app))
-        release.set()
-        holder.join(5)
+        release()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert results and results[0].enabled is False

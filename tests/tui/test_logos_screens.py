@@ -6,7 +6,6 @@ Images come from a local server on 127.0.0.1 (the only address these tests send 
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -20,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "logos"))  # the
 from logo_fixtures import _fresh_memory, logo_server  # noqa: F401 - fixtures
 from logo_helpers import LogoServer, png
 
-from store.controller import AppEntry, Controller
+from store.controller import Controller
 from tui.app import AppdeckApp
 from tui.logos.widget import Logo
 from tui_helpers import (
@@ -41,27 +40,6 @@ def halfcells(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("APPDECK_THUMBNAILS", "halfcell")
     monkeypatch.setattr(Logo, "delay", 0.0)
     yield
-
-
-@dataclasses.dataclass(frozen=True)
-class _Entry(AppEntry):
-    thumbnail_url: str | None = None
-
-
-@pytest.fixture
-def entries_with_thumbnails(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Applications view's entries carry their thumbnail URL (until AppEntry has the field itself)."""
-    if "thumbnail_url" in {f.name for f in dataclasses.fields(AppEntry)}:
-        return
-    real = Controller.list_applications
-
-    def listing(self: Controller) -> list[AppEntry]:
-        data = self._data()
-        thumbnails = {r.get("id"): r.get("thumbnail_url") for table in ("apps", "registered")
-                      for r in data.get(table, {}).values()}
-        return [_Entry(**dataclasses.asdict(e), thumbnail_url=thumbnails.get(e.id)) for e in real(self)]
-
-    monkeypatch.setattr(Controller, "list_applications", listing)
 
 
 def make(path: Path, user: str = "root") -> AppdeckApp:
@@ -187,8 +165,7 @@ async def test_keys_keep_working_while_a_slow_server_answers(demo_path: Path, lo
 # -- tiles --------------------------------------------------------------------------------------------------------
 
 
-async def test_tiles_show_logos_pinned_first_and_the_keys_move(demo_path: Path, logo_server: LogoServer,
-                                                               entries_with_thumbnails: None) -> None:
+async def test_tiles_show_logos_pinned_first_and_the_keys_move(demo_path: Path, logo_server: LogoServer) -> None:
     from tui.screens.applications import Tile, Tiles
 
     url = logo_server.image("/status.png", png(150, 150, "blue"))
@@ -257,8 +234,7 @@ async def test_the_tiles_follow_the_filter(demo_path: Path) -> None:
         assert app.focused is app.screen.query_one("#tiles")
 
 
-async def test_one_request_for_the_details_and_the_tiles(demo_path: Path, logo_server: LogoServer,
-                                                         entries_with_thumbnails: None) -> None:
+async def test_one_request_for_the_details_and_the_tiles(demo_path: Path, logo_server: LogoServer) -> None:
     from tui.screens.applications import Tile
 
     url = logo_server.image("/portal.png", png(150, 150, "red"))

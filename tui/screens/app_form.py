@@ -518,19 +518,7 @@ class AppFormScreen(Dialog[Saved | None]):
             self._banner("")
 
     def action_cancel(self) -> None:
-        if self.changing:  # the save is being made (a wait for a busy store is stopped by the app's escape first)
-            self.deck.say("Saving… the form closes when it is saved.", severity="warning")
-            return
-        if not self.dirty():
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def done(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen("Unsaved changes", "Discard your changes to this application?", confirm_label="Discard"), done)
+        self.leave_asking("Discard your changes to this application?", "Discard", lambda: self.dismiss(None))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":

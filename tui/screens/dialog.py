@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
@@ -33,18 +34,24 @@ class Dialog(DeckMixin, ChangeRunner, ModalScreen[ResultT]):
         self.mount(StatusLine(auto_hide=True), KeyFooter())
 
     def action_quit(self) -> None:
-        if self.changing:
-            self.deck.say("Saving… quit once it is saved.", severity="warning")
+        self.leave_asking("Quit appdeck and discard your changes?", "Quit", self.app.exit,
+                          busy="Saving… quit once it is saved.")
+
+    def leave_asking(self, question: str, label: str, leave: Callable[[], object], *,
+                     busy: str = "Saving… the form closes when it is saved.") -> None:
+        """Leave (close the form, quit) at once when nothing was changed; ask `question` first when the form has
+        unsaved changes (`dirty()`); not while its save is being made."""
+        if self.changing:  # a wait for a busy store is stopped by the app's escape first
+            self.deck.say(busy, severity="warning")
             return
         dirty = getattr(self, "dirty", None)
         if not (callable(dirty) and dirty()):
-            self.app.exit()
+            leave()
             return
         from tui.screens.confirm import ConfirmScreen
 
-        def answered(quit_now: bool | None) -> None:
-            if quit_now:
-                self.app.exit()
+        def answered(yes: bool | None) -> None:
+            if yes:
+                leave()
 
-        self.app.push_screen(ConfirmScreen("Unsaved changes", "Quit appdeck and discard your changes?", confirm_label="Quit"),
-                             answered)
+        self.app.push_screen(ConfirmScreen("Unsaved changes", question, confirm_label=label), answered)

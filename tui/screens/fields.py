@@ -257,16 +257,7 @@ class FieldsScreen(Dialog[dict[str, Any] | None]):
         self.run_change(lambda: apply(values), saved, what=self.what, failed=self.show_errors)
 
     def action_cancel(self) -> None:
-        if not self.dirty():
-            self.dismiss(None)
-            return
-        from tui.screens.confirm import ConfirmScreen
-
-        def done(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmScreen("Unsaved changes", "Discard your changes?", confirm_label="Discard"), done)
+        self.leave_asking("Discard your changes?", "Discard", lambda: self.dismiss(None))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_save()
