@@ -277,7 +277,8 @@ def test_apps_list_json_shape(store: Path) -> None:
     assert rows[0]["name"] == "Portal" and rows[0]["owner"] == "eve" and rows[0]["type"] == "spa"
     assert re.fullmatch(r"[A-Za-z0-9]{32}", rows[0]["client_id"])
     entries = ok("apps", "list", "--view", "applications", "--json", store=store, user="vic").json()
-    assert entries == [{"kind": "built", "id": rows[0]["id"], "name": "Portal", "description": "", "url": "https://portal.example.com", "pinned": False}]
+    assert entries == [{"kind": "built", "id": rows[0]["id"], "name": "Portal", "description": "", "url": "https://portal.example.com", "pinned": False,
+                        "thumbnail_url": None}]
 
 
 def test_apps_show_json_shape_and_effective_values(store: Path) -> None:

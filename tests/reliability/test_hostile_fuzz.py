@@ -312,6 +312,7 @@ def test_cli_shows_a_hand_edited_store_without_controls(
     hand_edited: dict[str, Any], capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch, terminal: bool
 ) -> None:
     monkeypatch.setattr(cli, "plain_output", lambda: not terminal)
+    monkeypatch.setenv("COLUMNS", "2000")  # a terminal table fits the width: wide enough that no cell is cut here
     report = []
     for argv in CLI_DISPLAY:
         argv = [a.format(own=hand_edited["own"]) for a in argv]

@@ -429,6 +429,7 @@ async def test_stuck_lock_tui_shows_busy_and_keeps_the_input(stuck: Path, monkey
         await pilot.press(*"Busy", "tab", "tab", *"https://busy.example.com")
         t0 = time.monotonic()
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the save waits for the lock in its worker, the keys do not
         await pilot.pause()
         waited = time.monotonic() - t0
         errors = [n for n in app.sent if n["severity"] == "error"]  # type: ignore[attr-defined]
