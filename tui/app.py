@@ -528,11 +528,15 @@ def form_text(screen: Screen[Any]) -> str:
 def run_tui(path: Path, user: str, *, readonly: bool = False) -> int:
     """Run the TUI; the store is opened after the first screen is drawn. Errors end it with one line on stderr."""
     app = AppdeckApp(store_path=path, user=user, readonly=readonly)
-    from tui.logos.settings import thumbnail_settings
-    from tui.logos.widget import prepare_terminal
+    from tui.logos.settings import graphics_terminal, thumbnail_settings
 
-    # Logos: the terminal is asked once whether it draws Kitty graphics or Sixel (only possible before Textual
-    # reads the keys); mode "off" or "halfcell" asks nothing.
-    prepare_terminal(thumbnail_settings(app.config))
+    # Logos: a terminal that names itself as one drawing images is asked once whether it does Kitty graphics or
+    # Sixel (only possible before Textual reads the keys); any other, and modes "off" and "halfcell", are asked
+    # nothing and the logo code is not even imported before the first frame.
+    settings = thumbnail_settings(app.config)
+    if settings.mode == "auto" and graphics_terminal(os.environ):
+        from tui.logos.widget import prepare_terminal
+
+        prepare_terminal(settings)
     app.run()
     return app.return_code or 0

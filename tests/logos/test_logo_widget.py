@@ -182,3 +182,14 @@ def test_prepare_terminal_without_a_terminal_draws_half_cells() -> None:
     assert prepare_terminal(ThumbnailSettings(mode="halfcell")) == "halfcell"
     assert prepare_terminal(ThumbnailSettings()) == "halfcell"  # no tty here: neither Kitty graphics nor Sixel
     assert protocol_for(ThumbnailSettings()) == "halfcell"
+
+
+def test_only_a_terminal_that_names_itself_graphical_is_asked() -> None:
+    """Asking the terminal costs a round trip before the first frame: auto mode asks only Kitty, WezTerm, iTerm2,
+    foot and the like; tmux, xterm, the console get half-cells without a question."""
+    from tui.logos.settings import graphics_terminal
+
+    assert graphics_terminal({"KITTY_WINDOW_ID": "1"}) and graphics_terminal({"TERM": "foot"})
+    assert graphics_terminal({"TERM_PROGRAM": "WezTerm"}) and graphics_terminal({"LC_TERMINAL": "iTerm2"})
+    assert not graphics_terminal({"TERM": "xterm-256color"}) and not graphics_terminal({"TERM": "tmux-256color"})
+    assert not graphics_terminal({})

@@ -326,5 +326,14 @@ def test_run_tui_asks_the_terminal_once_before_running(demo_path: Path, monkeypa
     calls: list[str] = []
     monkeypatch.setattr(widget, "prepare_terminal", lambda settings: calls.append(f"prepare {settings.mode}") or "halfcell")
     monkeypatch.setattr(app_module.AppdeckApp, "run", lambda self, *a, **k: calls.append("run"))
+    monkeypatch.setenv("APPDECK_THUMBNAILS", "auto")
+    monkeypatch.delenv("KITTY_WINDOW_ID", raising=False)
+    monkeypatch.delenv("TERM_PROGRAM", raising=False)
+    monkeypatch.delenv("LC_TERMINAL", raising=False)
+    monkeypatch.setenv("TERM", "xterm-kitty")
     assert app_module.run_tui(demo_path, "root") == 0
-    assert calls == ["prepare halfcell", "run"]
+    assert calls == ["prepare auto", "run"]
+    calls.clear()
+    monkeypatch.setenv("TERM", "tmux-256color")  # a terminal that does not say it draws images: not asked
+    assert app_module.run_tui(demo_path, "root") == 0
+    assert calls == ["run"]

@@ -111,3 +111,15 @@ def thumbnail_settings(
         problems.append("[thumbnails] allow_private_hosts must be true or false; private hosts stay refused.")
         allow = False
     return ThumbnailSettings(mode=mode, allow_private_hosts=allow, problem=" ".join(problems) or None)
+
+
+GRAPHICS_TERMS = ("xterm-kitty", "foot", "foot-extra", "wezterm", "mlterm", "contour", "xterm-ghostty")
+GRAPHICS_PROGRAMS = ("WezTerm", "iTerm.app", "ghostty", "mintty", "contour")
+
+
+def graphics_terminal(env: Mapping[str, str]) -> bool:
+    """True when the environment names a terminal that may draw Kitty graphics or Sixel (then, and only then, the
+    terminal is asked at start-up): Kitty (KITTY_WINDOW_ID or TERM xterm-kitty), WezTerm, iTerm2, foot, mlterm,
+    Ghostty, mintty, Contour. Inside tmux or screen the outer terminal's variables may still be set: asked too."""
+    return (bool(env.get("KITTY_WINDOW_ID")) or env.get("TERM", "") in GRAPHICS_TERMS
+            or env.get("TERM_PROGRAM", "") in GRAPHICS_PROGRAMS or env.get("LC_TERMINAL", "") == "iTerm2")

@@ -25,6 +25,7 @@ logo.set_app(other.thumbnail_url, other.name)  # when the highlight moves: the i
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from textual.widget import Widget
 
 from store.text import safe
 from tui.logos.fetch import LogoResult, cached_logo, fetch_logo
-from tui.logos.settings import ThumbnailSettings, thumbnail_settings
+from tui.logos.settings import ThumbnailSettings, graphics_terminal, thumbnail_settings
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -65,6 +66,11 @@ def prepare_terminal(settings: ThumbnailSettings) -> Protocol:
     if settings.mode == "halfcell":
         return "halfcell"
     if _protocol is not None:
+        return _protocol
+    if not graphics_terminal(os.environ):
+        # Asking costs a round trip before the first frame (the whole timeout when the terminal does not answer):
+        # only a terminal that names itself as one that draws images is asked; every other gets half-cells.
+        _protocol = "halfcell"
         return _protocol
     try:
         import textual_image.renderable as renderables
