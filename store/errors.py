@@ -111,3 +111,7 @@ class StoreError(AppdeckError):
     """The store file cannot be used: unreadable, corrupt, newer schema, or locked too long."""
 
     exit_code = 7
+
+
+class WaitCancelled(StoreError):
+    """The user stopped a change's wait for a busy store (`store.storage.lock_wait.cancelled`); nothing was written."""

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from store import layout
-from store.errors import StoreError
+from store.errors import StoreError, WaitCancelled
 from store.records import gc_paused
 from store.resolve import not_regular
 from store.shape import RECORD_SHAPES
@@ -474,7 +474,7 @@ class StoreFile:
                         lock_wait.waiting()
                         lock_wait.waiting = None  # said once per wait
                     if lock_wait.cancelled is not None and lock_wait.cancelled():
-                        raise StoreError("Not saved: you cancelled the wait for the store. Nothing was changed.") from None
+                        raise WaitCancelled("Not saved: you cancelled the wait for the store. Nothing was changed.") from None
                     if time.monotonic() >= deadline:
                         raise StoreError(
                             f"The store {self.path} is busy: another appdeck process has held its lock for "

@@ -441,10 +441,6 @@ class AppdeckApp(App[None]):
         lines = text.count("\n") + 1
         self.notify(f"Copied this form's input ({lines} line{'s' if lines != 1 else ''}) to the clipboard.", markup=False)
 
-    def check_store(self) -> StoreProblem | None:
-        """Before a save: look at the store now; the problem, if any (a save then keeps the input and says why)."""
-        return self.poll_store()
-
     def check_store_now(self) -> StoreProblem | None:
         """From a change's worker thread, before it writes: look at the store now (on this thread) and let the UI
         thread show what was found; the problem, if any."""

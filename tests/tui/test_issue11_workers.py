@@ -42,6 +42,16 @@ def hold_lock(path: Path) -> Any:
     return let_go
 
 
+async def on_scratch_app(pilot: Any) -> tuple[DevelopersScreen, Any]:
+    """The cursor on root's Scratch App: the Developers screen and the app."""
+    await move_to(pilot, "Scratch App")
+    screen = pilot.app.screen
+    assert isinstance(screen, DevelopersScreen)
+    target = screen.current
+    assert target is not None
+    return screen, target
+
+
 async def wait_for(pilot: Any, pred: Any, steps: int = 250) -> bool:
     for _ in range(steps):
         if pred():
@@ -88,11 +98,7 @@ async def test_a_change_runs_in_a_worker_thread_and_reports_on_the_ui_thread(dem
     app = make_app(demo_path, "root")
     main = threading.get_ident()
     async with app.run_test(size=SIZE) as pilot:
-        await move_to(pilot, "Scratch App")
-        screen = app.screen
-        assert isinstance(screen, DevelopersScreen)
-        target = screen.current
-        assert target is not None
+        screen, target = await on_scratch_app(pilot)
         ran_in: list[int] = []
         done_in: list[int] = []
 
@@ -115,11 +121,7 @@ async def test_a_change_waiting_for_a_busy_store_says_so_and_escape_cancels_it(d
     says so, escape stops the wait, nothing is written and the failure is said once."""
     app = make_app(demo_path, "root")
     async with app.run_test(size=SIZE) as pilot:
-        await move_to(pilot, "Scratch App")
-        screen = app.screen
-        assert isinstance(screen, DevelopersScreen)
-        target = screen.current
-        assert target is not None
+        screen, target = await on_scratch_app(pilot)
         before = demo_path.read_bytes()
         release = hold_lock(demo_path)
         failures: list[str] = []
@@ -144,11 +146,7 @@ async def test_a_change_waiting_for_a_busy_store_says_so_and_escape_cancels_it(d
 async def test_a_change_waiting_for_the_lock_goes_through_once_it_is_free(demo_path: Path) -> None:
     app = make_app(demo_path, "root")
     async with app.run_test(size=SIZE) as pilot:
-        await move_to(pilot, "Scratch App")
-        screen = app.screen
-        assert isinstance(screen, DevelopersScreen)
-        target = screen.current
-        assert target is not None
+        screen, target = await on_scratch_app(pilot)
         release = hold_lock(demo_path)
         results: list[Any] = []
         screen.run_change(lambda: app.controller.set_enabled(target.id, False), results.append, what="Disabling")

@@ -14,7 +14,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static,
 
 from store import policy
 from store.controller import Saved
-from store.errors import AppdeckError, ConflictError, ValidationError
+from store.errors import AppdeckError, ConflictError, ValidationError, WaitCancelled
 from store.records import AppRecord
 from store.text import safe
 from store.vocabulary import (
@@ -454,7 +454,7 @@ class AppFormScreen(Dialog[Saved | None]):
                              severity="error", markup=False, timeout=4)
         elif isinstance(exc, StoreUnavailable):  # the app's notice says what is wrong with the store
             self._banner(safe(exc.message), kind="store")
-        elif "cancelled the wait" in exc.message:
+        elif isinstance(exc, WaitCancelled):
             self._banner(safe(exc.message) + " Your input is kept.")
         else:
             self._banner(safe(readable_times(exc.message)) + " Your input is kept.")

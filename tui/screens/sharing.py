@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.widgets import Button, Label, RadioButton, RadioSet, SelectionList, Static
 
 from store.controller import Saved
-from store.errors import AppdeckError, ConflictError, ValidationError
+from store.errors import AppdeckError, ConflictError, ValidationError, WaitCancelled
 from store.records import AppRecord
 from store.text import safe
 from store.vocabulary import GROUPS_SHARING, SHARING, SHARING_LABELS, Sharing
@@ -150,7 +150,7 @@ class SharingScreen(Dialog[Saved | None]):
                     "Not saved; your choice is kept: ctrl+s saves it over theirs, escape keeps theirs.")
             self._banner(text)
             self.deck.notify(text, title="Conflict", severity="error", markup=False)
-        elif isinstance(exc, StoreUnavailable) or "cancelled the wait" in exc.message:
+        elif isinstance(exc, (StoreUnavailable, WaitCancelled)):
             self._banner(safe(exc.message))
         else:
             self._banner(safe(exc.message))
